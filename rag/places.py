@@ -1,0 +1,107 @@
+"""Find an article's place (province / city / county) in its title, byline and opening text."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from .schema import Place
+
+PROVINCES = (
+    "北京市 天津市 上海市 重庆市 河北省 山西省 辽宁省 吉林省 黑龙江省 江苏省 浙江省 安徽省 福建省 江西省 "
+    "山东省 河南省 湖北省 湖南省 广东省 海南省 四川省 贵州省 云南省 陕西省 甘肃省 青海省 台湾省 "
+    "内蒙古自治区 广西壮族自治区 西藏自治区 宁夏回族自治区 新疆维吾尔自治区 香港特别行政区 澳门特别行政区"
+).split()
+_SHORT_PROVINCE = {p: re.sub(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$", "", p) for p in PROVINCES}
+
+_PROVINCE_RE = "|".join(sorted(PROVINCES, key=len, reverse=True))
+# A county-level or city-level unit: two to four characters and a suffix. Longer names in this
+# domain are rare and the short bound keeps "通过建立社区" from being read as a place.
+_UNIT = r"[\u4e00-\u9fa5]{1,4}?(?:市|区|县|旗)"
+_CHAIN = re.compile(rf"(?P<province>{_PROVINCE_RE})?(?P<first>{_UNIT})(?P<second>{_UNIT})?")
+# Words ending in 市/区/县 that are not places.
+_NOT_PLACES = {"城市", "全市", "本市", "该市", "市区", "社区", "小区", "园区", "城区", "辖区", "片区", "街区", "景区",
+               "商区", "新区", "山区", "老区", "郊区", "全区", "该区", "本区", "县区", "全县", "该县", "本县",
+               "城中村区", "网格区", "展区", "功能区", "服务区", "议事区", "街道社区", "学区", "试点区", "示范区", "都市"}
+_TITLE_PLACE = re.compile(rf"^(?:#\s*)?(?P<prefix>(?:{_PROVINCE_RE})?(?:{_UNIT}){{1,2}}|(?:{_PROVINCE_RE}))[：:]")
+_LEAD_PLACE = re.compile(rf"^(?P<prefix>(?:{_PROVINCE_RE})?(?:{_UNIT}){{1,2}})")
+
+
+def split_units(prefix: str) -> Place:
+    """"山东省烟台市芝罘区" → Place(山东省, 烟台市, 芝罘区); "广东省汕头市" → city only."""
+    province = ""
+    for p in sorted(PROVINCES, key=len, reverse=True):
+        if prefix.startswith(p):
+            province, prefix = p, prefix[len(p):]
+            break
+    units = re.findall(r"[\u4e00-\u9fa5]+?(?:市|区|县|旗)", prefix)
+    units = [u for u in units if u not in _NOT_PLACES]
+    if len(units) >= 2:
+        return Place(province=province, city=units[0], county=units[1])
+    if len(units) == 1:
+        # A 区/县 is always below a city; a 市 under a province is read as a prefecture-level city
+        # until the body text shows a parent city (岑溪市 → 梧州市岑溪市).
+        unit = units[0]
+        if unit.endswith(("区", "县", "旗")):
+            return Place(province=province, county=unit)
+        return Place(province=province, city=unit) if province else Place(county=unit)
+    return Place(province=province)
+
+
+def place_from_title(title: str) -> Place | None:
+    match = _TITLE_PLACE.match(title.strip())
+    if match:
+        return split_units(match.group("prefix"))
+    return None
+
+
+def find_place(title: str, byline: str, body: list[str]) -> Place:
+    """The article's place: from the title prefix ("山东省莱阳市：…"), else the most named unit,
+    then completed with the fullest chain the text gives ("广东省云浮市罗定市")."""
+    place = place_from_title(title)
+    text = "\n".join([title, byline, *body[:3]])
+    if place is None or not place.name:
+        lead = _LEAD_PLACE.match(title.lstrip("#").strip())
+        if lead:
+            candidate = split_units(lead.group("prefix"))
+            if candidate.name and candidate.name not in _NOT_PLACES:
+                place = candidate
+    if place is None or not place.name:
+        counts = Counter(u for u in _units_in("\n".join([title, byline, *body])) if u not in _NOT_PLACES)
+        if not counts:
+            return Place()
+        place = split_units(counts.most_common(1)[0][0])
+    return _complete(place, "\n".join([title, byline, *body]))
+
+
+def _units_in(text: str) -> list[str]:
+    out = []
+    for m in _CHAIN.finditer(text):
+        for key in ("first", "second"):
+            unit = m.group(key)
+            if unit and len(unit) >= 3:
+                out.append(unit)
+    return out
+
+
+def _complete(place: Place, text: str) -> Place:
+    """Fill the levels the title leaves out from the longest chain in the text that ends in the
+    article's own unit: "广西壮族自治区梧州市岑溪市" gives 岑溪市 its city and province."""
+    name = place.name
+    best = place
+    for m in re.finditer(rf"(?P<province>{_PROVINCE_RE})?(?P<city>[\u4e00-\u9fa5]{{1,4}}?市)?{re.escape(name)}", text):
+        province = m.group("province") or place.province
+        city = m.group("city") or ""
+        if city and city != name and city not in _NOT_PLACES:
+            if place.county:
+                best = Place(province=province, city=city, county=place.county)
+            else:  # the title's "市" was county-level after all: 岑溪市 under 梧州市
+                best = Place(province=province, city=city, county=name)
+            break
+        if province and not best.province:
+            best = best.model_copy(update={"province": province})
+    if not best.province:
+        for short_name, province in ((s, p) for p, s in _SHORT_PROVINCE.items()):
+            if re.search(rf"{short_name}(?:{re.escape(best.city or best.county)})", text):
+                best = best.model_copy(update={"province": province})
+                break
+    return best

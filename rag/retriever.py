@@ -1,0 +1,149 @@
+"""Hybrid retrieval: dense (FAISS) and BM25 results fused.
+
+Two fusions: "weighted" (default), a convex combination of min-max normalised scores, measured
+best on the golden set (see README); and "rrf", reciprocal rank fusion, which needs no score scale.
+
+Chunks are searched, paragraphs are returned: the best chunk of a paragraph stands for it, and
+the Document handed on holds the whole paragraph with its place, title and position.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from .lexical import BM25Index
+from .store import FaissStore, _embed_query
+
+MODES = ("hybrid", "dense", "bm25")
+
+
+class HybridRetriever(BaseRetriever):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    store: FaissStore
+    bm25: BM25Index
+    paragraph_lookup: Callable[[list[str]], dict[str, Document]]
+    k: int = 5
+    fetch_k: int = 100
+    mode: str = "hybrid"
+    fusion: str = "weighted"
+    dense_weight: float = 0.3  # weighted fusion: share of the dense score; rrf: weight of its ranks
+    bm25_weight: float = 1.0  # rrf only
+    rrf_k: int = 60
+    # Each further paragraph from an article already in the results has its score multiplied by
+    # this, so questions that span places or documents see more than one article (1.0: off).
+    article_decay: float = 1.0
+    place: str | None = None  # keep paragraphs whose place contains this (岑溪, 广东省, …)
+    doc: str | None = None  # keep paragraphs of this file
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return self.search(query)
+
+    def search(self, query: str, k: int | None = None, **overrides: Any) -> list[Document]:
+        k = k or self.k
+        mode = overrides.get("mode", self.mode)
+        place = overrides.get("place", self.place)
+        doc = overrides.get("doc", self.doc)
+        n = len(self.store)
+        if n == 0:
+            return []
+        mask = self._mask(place, doc)
+        dense = self._dense(query, mask) if mode in ("hybrid", "dense") else []
+        lexical = self._lexical(query, mask) if mode in ("hybrid", "bm25") else []
+        detail: dict[int, dict[str, float]] = {}
+        for rank, (row, score) in enumerate(dense):
+            detail.setdefault(row, {}).update(dense_rank=rank + 1, dense_score=round(score, 4))
+        for rank, (row, score) in enumerate(lexical):
+            detail.setdefault(row, {}).update(bm25_rank=rank + 1, bm25_score=round(score, 4))
+        if mode == "hybrid" and self.fusion == "weighted":
+            fused = self._weighted(dense, lexical)
+        else:
+            fused = {}
+            for weight, hits in ((self.dense_weight if mode == "hybrid" else 1.0, dense), (self.bm25_weight, lexical)):
+                for rank, (row, _) in enumerate(hits):
+                    fused[row] = fused.get(row, 0.0) + weight / (self.rrf_k + rank + 1)
+        best: dict[str, tuple[float, int]] = {}
+        for row, score in fused.items():
+            pid = self.store.docs[row].metadata["paragraph_id"]
+            if pid not in best or score > best[pid][0]:
+                best[pid] = (score, row)
+        ranked = self._diversify(sorted(best.items(), key=lambda item: -item[1][0]), k,
+                                 overrides.get("article_decay", self.article_decay))
+        paragraphs = self.paragraph_lookup([pid for pid, _ in ranked])
+        out = []
+        for pid, (score, row) in ranked:
+            doc_ = paragraphs.get(pid)
+            if doc_ is None:
+                continue
+            meta = dict(doc_.metadata)
+            meta.update(score=round(score, 6), chunk_id=self.store.docs[row].id, **detail.get(row, {}))
+            out.append(Document(id=pid, page_content=doc_.page_content, metadata=meta))
+        return out
+
+    def _weighted(self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]) -> dict[int, float]:
+        alpha = self.dense_weight
+        d = dict(dense)
+        b = dict(lexical)
+        d_low, d_high = (min(d.values()), max(d.values())) if d else (0.0, 1.0)
+        b_high = max(b.values()) if b else 1.0
+        fused = {}
+        for row in set(d) | set(b):
+            dn = (d.get(row, d_low) - d_low) / (d_high - d_low) if d_high > d_low else float(row in d)
+            bn = b.get(row, 0.0) / b_high if b_high > 0 else 0.0
+            fused[row] = alpha * dn + (1 - alpha) * bn
+        return fused
+
+    def _diversify(self, ranked: list[tuple[str, tuple[float, int]]], k: int, decay: float):
+        if decay >= 1.0:
+            return ranked[:k]
+        chosen: list[tuple[str, tuple[float, int]]] = []
+        per_article: dict[str, int] = {}
+        pool = list(ranked)
+        while pool and len(chosen) < k:
+            def adjusted(item):
+                meta = self.store.docs[item[1][1]].metadata
+                return item[1][0] * decay ** per_article.get(f"{meta['doc']}:{meta['article']}", 0)
+            best = max(pool, key=adjusted)
+            pool.remove(best)
+            meta = self.store.docs[best[1][1]].metadata
+            key = f"{meta['doc']}:{meta['article']}"
+            per_article[key] = per_article.get(key, 0) + 1
+            chosen.append(best)
+        return chosen
+
+    def _mask(self, place: str | None, doc: str | None) -> np.ndarray | None:
+        if not place and not doc:
+            return None
+        mask = np.ones(len(self.store), dtype=bool)
+        for row, d in enumerate(self.store.docs):
+            meta = d.metadata
+            if doc and meta.get("doc") != doc:
+                mask[row] = False
+            elif place and place not in meta.get("place_full", "") and place not in meta.get("place", ""):
+                mask[row] = False
+        return mask
+
+    def _dense(self, query: str, mask: np.ndarray | None) -> list[tuple[int, float]]:
+        vector = _embed_query(self.store.embeddings, query).reshape(1, -1).astype(np.float32)
+        fetch = len(self.store) if mask is not None else min(self.fetch_k, len(self.store))
+        scores, rows = self.store.index.search(vector, fetch)
+        out = []
+        for score, row in zip(scores[0], rows[0]):
+            if row >= 0 and (mask is None or mask[row]):
+                out.append((int(row), float(score)))
+                if len(out) >= self.fetch_k:
+                    break
+        return out
+
+    def _lexical(self, query: str, mask: np.ndarray | None) -> list[tuple[int, float]]:
+        scores = self.bm25.scores(query)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        top = np.argsort(-scores)[: self.fetch_k]
+        return [(int(r), float(scores[r])) for r in top if scores[r] > 0]

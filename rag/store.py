@@ -1,0 +1,191 @@
+"""A FAISS vector store behind LangChain's `VectorStore` interface, saved without pickles.
+
+LangChain's own FAISS store pickles its docstore, and loading a pickle can execute code. Here the
+vectors go to a FAISS file and the documents to JSON Lines, so loading an index never runs code
+from it. Another engine (a server-side vector database) can replace this class for corpora that
+outgrow one machine: the rest of the system only uses the `VectorStore` methods.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.vectorstores import VectorStore
+
+from .errors import IndexUnusableError
+
+VECTORS_FILE = "vectors.faiss"
+DOCS_FILE = "chunks.jsonl"
+Filter = Callable[[dict], bool] | dict[str, Any] | None
+
+
+class FaissStore(VectorStore):
+    def __init__(self, embeddings: Embeddings, dim: int) -> None:
+        self._embeddings = embeddings
+        self.dim = dim
+        self.index = faiss.IndexFlatIP(dim)
+        self.docs: list[Document] = []  # row i of the index is docs[i]
+        self._row_of: dict[str, int] = {}
+
+    @property
+    def embeddings(self) -> Embeddings:
+        return self._embeddings
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    # --- writing ---------------------------------------------------------------------------
+    def add_texts(self, texts: Iterable[str], metadatas: list[dict] | None = None, *,
+                  ids: list[str] | None = None, **kwargs: Any) -> list[str]:
+        texts = list(texts)
+        vectors = _embed_documents(self._embeddings, texts)
+        return self.add_vectors(vectors, texts, metadatas, ids=ids)
+
+    def add_vectors(self, vectors: np.ndarray, texts: list[str], metadatas: list[dict] | None = None, *,
+                    ids: list[str] | None = None) -> list[str]:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+        metadatas = metadatas or [{} for _ in texts]
+        ids = ids or [str(uuid.uuid4()) for _ in texts]
+        duplicate = [i for i in ids if i in self._row_of]
+        if duplicate:
+            raise ValueError(f"ids already in the store: {duplicate[:3]}")
+        self.index.add(vectors)
+        for doc_id, text, meta in zip(ids, texts, metadatas):
+            self._row_of[doc_id] = len(self.docs)
+            self.docs.append(Document(id=doc_id, page_content=text, metadata=dict(meta)))
+        return ids
+
+    def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
+        if not ids:
+            return False
+        drop = {self._row_of[i] for i in ids if i in self._row_of}
+        if not drop:
+            return False
+        keep = [r for r in range(len(self.docs)) if r not in drop]
+        vectors = self.vectors()[keep] if keep else np.zeros((0, self.dim), dtype=np.float32)
+        docs = [self.docs[r] for r in keep]
+        self.index = faiss.IndexFlatIP(self.dim)
+        self.docs, self._row_of = [], {}
+        if docs:
+            self.index.add(vectors)
+            self.docs = docs
+            self._row_of = {d.id: r for r, d in enumerate(docs)}
+        return True
+
+    def vectors(self) -> np.ndarray:
+        if not self.docs:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self.index.reconstruct_n(0, len(self.docs))
+
+    def get_by_ids(self, ids: list[str], /) -> list[Document]:
+        return [self.docs[self._row_of[i]] for i in ids if i in self._row_of]
+
+    # --- searching -------------------------------------------------------------------------
+    def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
+        return [doc for doc, _ in self.similarity_search_with_score(query, k, **kwargs)]
+
+    def similarity_search_with_score(self, query: str, k: int = 4, filter: Filter = None,
+                                     **kwargs: Any) -> list[tuple[Document, float]]:
+        vector = _embed_query(self._embeddings, query)
+        return self.similarity_search_with_score_by_vector(vector, k, filter=filter)
+
+    def similarity_search_by_vector(self, embedding: list[float], k: int = 4, **kwargs: Any) -> list[Document]:
+        return [d for d, _ in self.similarity_search_with_score_by_vector(embedding, k, **kwargs)]
+
+    def similarity_search_with_score_by_vector(self, embedding, k: int = 4, filter: Filter = None,
+                                               **kwargs: Any) -> list[tuple[Document, float]]:
+        if not self.docs or k <= 0:
+            return []
+        query = np.asarray(embedding, dtype=np.float32).reshape(1, self.dim)
+        predicate = _as_predicate(filter)
+        fetch = len(self.docs) if predicate else min(k, len(self.docs))
+        scores, rows = self.index.search(query, fetch)
+        out = []
+        for score, row in zip(scores[0], rows[0]):
+            if row < 0:
+                continue
+            doc = self.docs[row]
+            if predicate and not predicate(doc.metadata):
+                continue
+            out.append((doc, float(score)))
+            if len(out) >= k:
+                break
+        return out
+
+    def _select_relevance_score_fn(self) -> Callable[[float], float]:
+        return lambda score: (score + 1.0) / 2.0  # cosine in [-1, 1] → [0, 1]
+
+    @classmethod
+    def from_texts(cls, texts: list[str], embedding: Embeddings, metadatas: list[dict] | None = None, *,
+                   ids: list[str] | None = None, **kwargs: Any) -> FaissStore:
+        vectors = _embed_documents(embedding, list(texts))
+        store = cls(embedding, dim=vectors.shape[1] if len(vectors) else len(embedding.embed_query("维度")))
+        store.add_vectors(vectors, list(texts), metadatas, ids=ids)
+        return store
+
+    # --- files -----------------------------------------------------------------------------
+    def save_local(self, folder: str | Path) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        faiss.write_index(self.index, str(folder / VECTORS_FILE))
+        with open(folder / DOCS_FILE, "w", encoding="utf-8") as f:
+            for doc in self.docs:
+                f.write(json.dumps({"id": doc.id, "text": doc.page_content, "metadata": doc.metadata},
+                                   ensure_ascii=False) + "\n")
+
+    @classmethod
+    def load_local(cls, folder: str | Path, embeddings: Embeddings, dim: int) -> FaissStore:
+        folder = Path(folder)
+        try:
+            index = faiss.read_index(str(folder / VECTORS_FILE))
+            with open(folder / DOCS_FILE, encoding="utf-8") as f:
+                rows = [json.loads(line) for line in f if line.strip()]
+        except (OSError, RuntimeError, json.JSONDecodeError) as exc:
+            raise IndexUnusableError(f"索引文件损坏或不完整（{folder}）：{exc}。请重建索引：rag ingest --rebuild") from exc
+        if index.d != dim:
+            raise IndexUnusableError(f"索引向量维度为 {index.d}，与嵌入模型的维度 {dim} 不符。请重建索引：rag ingest --rebuild")
+        if index.ntotal != len(rows):
+            raise IndexUnusableError(
+                f"索引损坏：向量 {index.ntotal} 条，文本 {len(rows)} 条，两者不一致。请重建索引：rag ingest --rebuild")
+        store = cls(embeddings, dim)
+        store.index = index
+        store.docs = [Document(id=r["id"], page_content=r["text"], metadata=r["metadata"]) for r in rows]
+        store._row_of = {d.id: i for i, d in enumerate(store.docs)}
+        return store
+
+
+def _embed_documents(embeddings: Embeddings, texts: list[str]) -> np.ndarray:
+    if hasattr(embeddings, "embed_array"):
+        return embeddings.embed_array(texts)
+    return np.asarray(embeddings.embed_documents(texts), dtype=np.float32)
+
+
+def _embed_query(embeddings: Embeddings, text: str) -> np.ndarray:
+    if hasattr(embeddings, "embed_query_array"):
+        return embeddings.embed_query_array(text)
+    return np.asarray(embeddings.embed_query(text), dtype=np.float32)
+
+
+def _as_predicate(filter: Filter) -> Callable[[dict], bool] | None:
+    if filter is None or callable(filter):
+        return filter
+    wanted = dict(filter)
+
+    def match(meta: dict) -> bool:
+        for key, value in wanted.items():
+            have = meta.get(key)
+            if isinstance(value, (list, tuple, set)):
+                if have not in value:
+                    return False
+            elif have != value:
+                return False
+        return True
+
+    return match
