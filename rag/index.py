@@ -197,12 +197,15 @@ class CaseIndex:
             raise InputError(f"索引中没有文档 {doc}")
         return row["text"]
 
-    def places(self) -> list[str]:
+    def places(self, all_levels: bool = False) -> list[str]:
+        """The places articles are about (most specific level), or every level named."""
         if not self.exists:
             return []
         with self._db() as db:
-            rows = db.execute("SELECT DISTINCT province, city, county FROM articles")
-            return sorted({(r["county"] or r["city"] or r["province"]) for r in rows} - {""})
+            rows = list(db.execute("SELECT DISTINCT province, city, county FROM articles"))
+        if all_levels:
+            return sorted({v for r in rows for v in (r["province"], r["city"], r["county"])} - {"", None})
+        return sorted({(r["county"] or r["city"] or r["province"]) for r in rows} - {""})
 
     def retriever(self, **kwargs) -> HybridRetriever:
         self.require()

@@ -107,10 +107,11 @@ def _blocks(text: str) -> list[Block]:
 
 def _classify(blocks: list[Block], markdown: bool) -> list[Block]:
     for b in blocks:
-        if markdown and re.match(r"^#\s", b.text):
-            b.kind, b.text = "title", b.text.lstrip("#").strip()
-        elif markdown and re.match(r"^#{2,6}\s", b.text):
-            b.kind, b.text = "heading", b.text.lstrip("#").strip()
+        if markdown and re.match(r"^#{1,6}\s", b.text):
+            b.kind = "title" if re.match(r"^#\s", b.text) else "heading"
+            content = b.text.lstrip("#").strip()
+            b.start += b.text.index(content)
+            b.text, b.spans = content, [(b.start, b.end)]
         elif _MARKER.match(b.text):
             b.kind = "marker"
         elif _BYLINE.match(b.text) and len(b.text) <= 60:
@@ -351,7 +352,7 @@ def _continuation_score(head: str, tail: str) -> float:
         return 0.0
     score = 0.0
     if head.count("“") > head.count("”") and _leading_close_quote(tail):
-        score += 3
+        score += 5  # an open quote closed at the start of the tail: the surest sign
     if _word_across(head, tail):
         score += 3
     if (tail[0] in _CONTINUATION_START and not _starts_with_word(tail)) or tail[:2][-1:] in ("、", "，"):

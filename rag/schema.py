@@ -87,3 +87,47 @@ class ParsedDoc(BaseModel):
     @property
     def paragraphs(self) -> list[Paragraph]:
         return [p for a in self.articles for p in a.paragraphs]
+
+
+class Citation(BaseModel):
+    """A numbered source of an answer: [n] in the text points here."""
+
+    n: int
+    id: str  # paragraph id
+    doc: str
+    article: int
+    paragraph: int
+    place: str
+    place_full: str = ""
+    title: str = ""
+    text: str  # the full cited paragraph
+    score: float | None = None  # retrieval score, for the retrieved list
+
+
+class SentenceCheck(BaseModel):
+    text: str  # as it stands in the answer ("" if removed)
+    original: str  # as the backend wrote it
+    citations: list[int]
+    verdict: Literal["supported", "recited", "removed", "no_claim"]
+    supported: bool
+    reason: str = ""
+
+
+class AnswerResult(BaseModel):
+    question: str
+    standalone_question: str = ""
+    answer: str
+    refused: bool = False
+    refusal_reason: str = ""
+    citations: list[Citation] = Field(default_factory=list)
+    retrieved: list[Citation] = Field(default_factory=list)
+    sentences: list[SentenceCheck] = Field(default_factory=list)
+    backend: str = ""
+    notes: list[str] = Field(default_factory=list)  # what the chain did: fallbacks, re-citations
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    index: dict = Field(default_factory=dict)  # index version and embedding model
+    created_at: str = ""
+
+    def contract(self) -> dict:
+        """The JSON object of `rag ask --json` (a stable contract other tools rely on)."""
+        return self.model_dump()

@@ -1,0 +1,163 @@
+"""Answers composed from the retrieved sentences themselves, and the evidence test every backend
+uses to decide whether the documents answer a question at all.
+
+Sentences are scored by how much of the question's key terms they (and their paragraph) hold.
+"哪些地方…" questions get one line per matching place; comparisons and "两篇报道…" one line per
+article. Nothing is generated, so every sentence is grounded by construction.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from langchain_core.documents import Document
+
+from .questions import Question
+from .verify import key_terms, normalise
+
+_SENTENCE = re.compile(r"[^。！？!?；;]+[。！？!?；;]?")
+_QUALIFIER_BEFORE = re.compile(r"之前|以前|此前|原来|原先|起初|最初")
+SCORE_THRESHOLD = 0.5
+BROAD_THRESHOLD = 0.35
+PLACE_LINE_THRESHOLD = 0.6
+
+
+@dataclass
+class Candidate:
+    n: int  # citation number: position in the numbered context, from 1
+    doc: Document
+    sentence: str
+    sentence_coverage: float
+    paragraph_coverage: float
+
+    @property
+    def score(self) -> float:
+        return 0.6 * self.sentence_coverage + 0.4 * self.paragraph_coverage
+
+    @property
+    def place(self) -> str:
+        return self.doc.metadata.get("place", "")
+
+    @property
+    def place_full(self) -> str:
+        return self.doc.metadata.get("place_full", "")
+
+
+@dataclass
+class Evidence:
+    answerable: bool
+    reason: str = ""  # why not, in the user's language
+    candidates: list[Candidate] = field(default_factory=list)  # best first
+
+
+def phrase_in(phrase: str, text: str) -> bool:
+    """“吹哨报到” is in "网格吹哨，部门报到" too: verbatim, or every word of it."""
+    phrase, text = normalise(phrase), normalise(text)
+    if phrase in text:
+        return True
+    words = [w for w in key_terms(phrase) if len(w) >= 2]
+    return bool(words) and all(w in text for w in words)
+
+
+def _coverage(weights: dict[str, float], text: str) -> float:
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    return sum(w for t, w in weights.items() if (phrase_in(t, text) if w >= 4 and len(t) > 3 else t in text)) / total
+
+
+def _weights(q: Question) -> dict[str, float]:
+    weights = {t: float(min(len(t), 4)) for t in q.terms}
+    for phrase in q.quoted:  # a named practice weighs as much as the rest of the question
+        weights[normalise(phrase)] = max(4.0, sum(weights.values()))
+    return weights
+
+
+def assess(q: Question, docs: list[Document]) -> Evidence:
+    """Do the retrieved paragraphs answer the question? Decided on evidence, not on a model's say."""
+    if q.unknown_places and not q.places:
+        return Evidence(False, f"已导入的文档中没有关于“{'、'.join(q.unknown_places)}”的报道。")
+    pool = list(enumerate(docs, start=1))
+    if q.places:
+        pool = [(n, d) for n, d in pool if any(p in d.metadata.get("place_full", "") for p in q.places)]
+        if not pool:
+            return Evidence(False, f"检索到的段落中没有关于{'、'.join(q.places)}的内容。")
+    if q.years:
+        pool = [(n, d) for n, d in pool if all(y in d.page_content for y in q.years)]
+        if not pool:
+            where = "、".join(q.places)
+            return Evidence(False, f"文档中没有{where}{'、'.join(q.years)}年的相关内容。")
+    weights = _weights(q)
+    if not weights:
+        return Evidence(False, "问题中没有可以检索的关键词，请换个说法。")
+    candidates = []
+    for n, d in pool:
+        text = normalise(d.page_content)
+        paragraph_cov = _coverage(weights, normalise(d.metadata.get("title", "")) + text)
+        for sentence in _SENTENCE.findall(text):
+            sentence = sentence.strip()
+            if len(sentence) < 6:
+                continue
+            candidates.append(Candidate(n, d, sentence, _coverage(weights, sentence), paragraph_cov))
+    broad = q.per_article or len(q.places) >= 2  # comparisons: each side may word it differently
+    if q.numeric:  # a figure, in a sentence that names what is counted
+        candidates = [c for c in candidates if re.search(r"\d", c.sentence)
+                      and (broad or all(t in c.sentence for t in q.measure_terms))]
+        if _QUALIFIER_BEFORE.search(q.text):  # "…之前的收缴率": only a "从…到…" figure answers it
+            candidates = [c for c in candidates if re.search(r"[从由]\s*\d", c.sentence)]
+    if q.asks_when:
+        candidates = [c for c in candidates if re.search(r"\d{4}\s*年", c.sentence)]
+    candidates.sort(key=lambda c: (-c.score, c.n))
+    if not candidates or candidates[0].score < (BROAD_THRESHOLD if broad else SCORE_THRESHOLD):
+        return Evidence(False, f"在已导入的文档中没有找到能回答这个问题的内容（检索词：{'、'.join(q.terms)}）。",
+                        candidates)
+    return Evidence(True, "", candidates)
+
+
+def compose(q: Question, evidence: Evidence) -> str:
+    """The extractive answer: the best sentences, each with its citation."""
+    cands = evidence.candidates
+    if q.wants_places or len(q.places) >= 2 or q.per_article:
+        lines = _grouped_lines(q, cands)
+        if len(lines) > 1 or (lines and q.wants_places):
+            intro = f"共找到 {len(lines)} 处：" if q.wants_places else ""
+            return "\n".join(([intro] if intro else []) + lines)
+    best = cands[0]
+    chosen = [best]
+    if q.how:  # a "how" answer is the best paragraph's relevant sentences, in their order
+        chosen += [c for c in cands[1:] if c.n == best.n and c.sentence_coverage > 0][:3]
+    for c in cands[1:]:
+        if len(chosen) >= (4 if q.how else 2):
+            break
+        if c.score >= 0.85 * best.score and c.sentence not in {x.sentence for x in chosen}:
+            chosen.append(c)
+    chosen.sort(key=lambda c: (c.n, c.doc.page_content.find(c.sentence)))
+    return "\n".join(_line(c, with_place=(i == 0 or c.place != chosen[i - 1].place)) for i, c in enumerate(chosen))
+
+
+def _grouped_lines(q: Question, cands: list[Candidate]) -> list[str]:
+    """One line per place ("哪些地方…", comparisons) or per article ("两篇报道分别…")."""
+    by_group: dict[str, Candidate] = {}
+    best = cands[0].score if cands else 0.0
+    for c in cands:
+        key = f"{c.doc.metadata['doc']}:{c.doc.metadata['article']}" if q.per_article else c.place
+        if key in by_group:
+            continue
+        if q.wants_places:
+            ok = c.score >= PLACE_LINE_THRESHOLD and all(phrase_in(p, c.doc.page_content) for p in q.quoted)
+        else:  # the places or articles the question names each get their best sentence
+            ok = c.score >= max(0.35, 0.5 * best)
+        if ok:
+            by_group[key] = c
+    return [f"- {_line(c, with_place=True)}" for c in by_group.values()]
+
+
+def _line(c: Candidate, with_place: bool) -> str:
+    sentence = c.sentence
+    end = ""
+    if sentence and sentence[-1] in "。！？!?；;":
+        sentence, end = sentence[:-1], "。"
+    prefix = ""
+    if with_place and c.place and c.place not in sentence:
+        prefix = f"{c.place}（{c.place_full}）：" if c.place_full and c.place_full != c.place else f"{c.place}："
+    return f"{prefix}{sentence}[{c.n}]{end}"

@@ -1,0 +1,108 @@
+"""What a question asks: places named, places wanted ("哪些地方…"), figures, years, key terms."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .places import PROVINCES
+from .schema import strip_suffix
+from .verify import key_terms, normalise
+
+_WANTS_PLACES = re.compile(r"哪些地方|哪些城市|哪些地区|哪些县|哪些区|哪些市|哪里|哪儿|哪个地方|哪个城市|哪个县|哪个区|哪个市|哪地|什么地方")
+_NUMERIC = re.compile(r"多少|几个|几名|几家|几项|几次|几处|几成|比例|百分|占比|比率|收缴率|化解率|覆盖率|数量|规模|金额|面积|人次")
+_HOW = re.compile(r"如何|怎样|怎么|哪些做法|什么做法|哪些举措|什么举措|什么办法|哪些办法|什么经验")
+_PER_ARTICLE = re.compile(r"两篇|各篇|分别|各自|不同|区别|异同|比较|对比")
+_QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,24})[”\"」』]")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+_WHEN = re.compile(r"哪一年|哪年|何年|何时|什么时候|哪个时间")
+_RATE_QUALIFIERS = re.compile(r"日均|每天|每日|每周|每月|每年|月均|年均|人均|平均|全年|一年|首次|首个")
+_NUMERIC_CUE = re.compile(r"多少|几[个名家项次处成人万]?|比例|百分之几|占比")
+# A place-like word in a question: two to four characters and an administrative suffix.
+_PLACE_WORD = re.compile(r"([\u4e00-\u9fa5]{2,4}?(?:省|市|区|县))")
+# Place-like words that are not place names: 社区, 小区 …, or phrases with particles in them.
+_NOT_PLACE_END = re.compile(r"(社|小|园|城|辖|片|街|景|校|新|山|郊|老|全|本|该|各|商|学|矿|林|牧|灾|试验|示范)区$")
+_NOT_PLACE_CHARS = set("的了或与和由在用把将从为让是有哪些什么个里到动提设同属")
+_NOT_PLACE = {"城市", "社区", "小区", "全市", "全区", "全县", "辖区", "城区", "市区", "园区", "片区", "街区", "本市", "该市",
+              "地区", "哪个区", "哪个市", "哪个县", "哪些市", "哪些区", "哪些县", "新区", "老区", "山区", "郊区"}
+_QUESTION_WORDS = {"哪些", "地方", "哪里", "哪个", "城市", "什么", "如何", "怎样", "怎么", "多少", "情况", "做法", "举措",
+                   "分别", "各自", "不同", "区别", "报道", "两篇", "提到", "介绍", "有没有", "是否", "具体", "主要", "哪些地方"}
+
+
+@dataclass
+class Question:
+    text: str
+    wants_places: bool = False
+    numeric: bool = False
+    how: bool = False
+    per_article: bool = False
+    places: list[str] = field(default_factory=list)  # places of the corpus it names (canonical names)
+    unknown_places: list[str] = field(default_factory=list)  # place-like words the corpus does not have
+    years: list[str] = field(default_factory=list)
+    asks_when: bool = False  # "哪一年…": only a sentence with a year answers it
+    terms: list[str] = field(default_factory=list)
+    quoted: list[str] = field(default_factory=list)  # “红色物业”: a named practice must appear as written
+    measure_terms: list[str] = field(default_factory=list)  # the words around 多少: what is counted
+
+
+def analyse(text: str, known_places: list[str]) -> Question:
+    """`known_places`: canonical place names of the index (莱阳市, 汕头市, 广东省 …)."""
+    text = normalise(text)
+    q = Question(text=text)
+    q.wants_places = bool(_WANTS_PLACES.search(text))
+    q.numeric = bool(_NUMERIC.search(text))
+    q.how = bool(_HOW.search(text))
+    q.per_article = bool(_PER_ARTICLE.search(text))
+    q.years = _YEAR.findall(text)
+    q.asks_when = bool(_WHEN.search(text))
+    aliases = place_aliases(known_places)
+    for alias in sorted(aliases, key=len, reverse=True):
+        if alias in text and aliases[alias] not in q.places:
+            q.places.append(aliases[alias])
+    covered = "".join(q.places) + "".join(a for a in aliases if a in text)
+    for word in _PLACE_WORD.findall(text):
+        if (word in _NOT_PLACE or word in aliases or word in covered or any(word in p for p in PROVINCES)
+                or _NOT_PLACE_END.search(word) or set(word) & _NOT_PLACE_CHARS):
+            continue
+        if any(k in word for k in aliases):  # "莱阳市区" and the like
+            continue
+        q.unknown_places.append(word)
+    vocab = list(aliases)
+    q.terms = [t for t in key_terms(text, vocab) if t not in _QUESTION_WORDS and not _WANTS_PLACES.fullmatch(t)]
+    q.quoted = [m.strip() for m in _QUOTED.findall(text) if len(m.strip()) >= 2]
+    if q.numeric:
+        q.measure_terms = _measure_terms(text, q.terms)
+    return q
+
+
+def _measure_terms(text: str, terms: list[str]) -> list[str]:
+    """What is counted: "服务老年人多少人次" → [老年人, 人次]; "补助了多少开办经费" → [开办, 经费];
+    "日均服务多少人次" also needs 日均. A figure that lacks these answers another question."""
+    cue = _NUMERIC_CUE.search(text)
+    if not cue:
+        return []
+    clause_start = max(text.rfind(p, 0, cue.start()) for p in "，,、；;：:") + 1
+    tail = re.split(r"[，,、；;？?。！!]", text[cue.end():], maxsplit=1)[0]
+    nouns = _nouns(text)
+    before = [t for t in terms if t in nouns and t in text[clause_start:cue.start()]]
+    before.sort(key=lambda t: text.rfind(t, 0, cue.start()))
+    after = [t for t in terms if t in tail]
+    qualifiers = _RATE_QUALIFIERS.findall(text)
+    return list(dict.fromkeys(before[-2:] + after[:3] + qualifiers))
+
+
+def _nouns(text: str) -> set[str]:
+    import jieba.posseg
+
+    return {w for w, flag in jieba.posseg.cut(text)
+            if flag.startswith(("n", "vn")) or re.search(r"[率数量额费次]$", w)}
+
+
+def place_aliases(known_places: list[str]) -> dict[str, str]:
+    """莱阳市 → {莱阳市: 莱阳市, 莱阳: 莱阳市}; provinces too (山东 → 山东省)."""
+    out: dict[str, str] = {}
+    for name in list(known_places) + list(PROVINCES):
+        out[name] = name
+        short = strip_suffix(name)
+        if len(short) >= 2:
+            out.setdefault(short, name)
+    return out

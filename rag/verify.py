@@ -1,0 +1,223 @@
+"""Check every answer sentence against the paragraphs it cites.
+
+A sentence is supported when its cited paragraphs (with their article's title and place) hold
+- every number it states (93%, 1.2万, 2025年 …),
+- every place it names (a place of the corpus or a province), and
+- most of its key terms (jieba words, or failing that its character bigrams, for paraphrases).
+An unsupported sentence is re-cited to a retrieved paragraph that does support it, or removed.
+No model is involved: the verdicts are deterministic, so evaluations can rely on them.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .places import PROVINCES
+
+_CITE = re.compile(r"\[(\d{1,3})\]")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*(?:\s*\[\d{1,3}\])*")
+_FILLER = set("的 了 在 是 和 与 及 等 为 对 将 把 从 以 也 都 而 并 其 之 这 那 有 被 让 给 向 于 或 通过 进行 开展 "
+              "实现 推动 推进 持续 不断 积极 有效 全面 一个 一批 一系列 其中 此外 同时 以及 以上 如下 包括 主要 方面 "
+              "工作 相关 具体 文档 资料 报道 根据 显示 提到 指出 介绍".split())
+TERM_THRESHOLD = 0.5
+BIGRAM_THRESHOLD = 0.6
+
+
+@dataclass
+class Source:
+    """What a citation points at: the paragraph text plus its article's title and place."""
+
+    text: str
+    title: str = ""
+    place_names: frozenset[str] = frozenset()  # 山东省, 烟台市, 莱阳市, 莱阳, …
+
+    @property
+    def haystack(self) -> str:
+        return normalise(self.title + "\n" + self.text)
+
+
+@dataclass
+class Support:
+    supported: bool
+    has_claim: bool = True
+    missing_numbers: list[str] = field(default_factory=list)
+    wrong_places: list[str] = field(default_factory=list)
+    term_coverage: float = 1.0
+    bigram_coverage: float = 1.0
+
+    @property
+    def reason(self) -> str:
+        if self.supported:
+            return "supported" if self.has_claim else "no claim to check"
+        parts = []
+        if self.missing_numbers:
+            parts.append("数字不在引用段落中：" + "、".join(self.missing_numbers))
+        if self.wrong_places:
+            parts.append("地名与引用段落不符：" + "、".join(self.wrong_places))
+        if not parts:
+            parts.append(f"关键词覆盖不足（词 {self.term_coverage:.0%}，字 {self.bigram_coverage:.0%}）")
+        return "；".join(parts)
+
+
+def normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def strip_citations(text: str) -> str:
+    return _CITE.sub("", text).strip()
+
+
+def citations_in(text: str) -> list[int]:
+    return [int(n) for n in _CITE.findall(text)]
+
+
+def split_sentences(answer: str) -> list[str]:
+    """Sentences with their [n] markers; markers written after the full stop stay with it."""
+    out = []
+    for line in answer.splitlines():
+        for m in _SENTENCE.finditer(line):
+            s = m.group(0).strip()
+            if not s:
+                continue
+            if out and not strip_citations(s):
+                out[-1] += s  # a lone "[2]" belongs to the sentence before it
+                continue
+            out.append(s)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(60)
+    return jieba
+
+
+def key_terms(sentence: str, place_vocab: Iterable[str] = ()) -> list[str]:
+    text = normalise(strip_citations(sentence))
+    places = set(place_vocab)
+    terms = []
+    for w in _jieba().cut(text):
+        w = w.strip()
+        if len(w) < 2 or w in _FILLER or w in places or _NUMBER.fullmatch(w) or not re.search(r"[\u4e00-\u9fff]", w):
+            continue
+        terms.append(w)
+    return list(dict.fromkeys(terms))
+
+
+def numbers_in(text: str) -> list[str]:
+    return list(dict.fromkeys(_NUMBER.findall(normalise(text))))
+
+
+def _has_number(number: str, haystack: str) -> bool:
+    return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", haystack) is not None
+
+
+def places_in(sentence: str, place_vocab: Iterable[str]) -> list[str]:
+    text = normalise(strip_citations(sentence))
+    found = [p for p in sorted(set(place_vocab) | set(PROVINCES), key=len, reverse=True) if p in text]
+    # "烟台市芝罘区" also contains "芝罘区": keep only the longest mentions
+    return [p for p in found if not any(p != q and p in q for q in found)]
+
+
+def _bigrams(text: str) -> set[str]:
+    runs = re.findall(r"[\u4e00-\u9fff]+", text)
+    return {r[i:i + 2] for r in runs for i in range(len(r) - 1)}
+
+
+def check(sentence: str, sources: list[Source], place_vocab: Iterable[str] = ()) -> Support:
+    """Does the union of `sources` support `sentence`?"""
+    place_vocab = list(place_vocab)
+    body = strip_citations(sentence)
+    haystack = "\n".join(s.haystack for s in sources)
+    names = set().union(*(s.place_names for s in sources)) if sources else set()
+    numbers = numbers_in(body)
+    terms = key_terms(body, place_vocab)
+    mentioned = places_in(body, place_vocab)
+    if not numbers and not terms and not mentioned:
+        return Support(supported=True, has_claim=False)
+    if not sources:
+        return Support(supported=False, missing_numbers=numbers, term_coverage=0.0, bigram_coverage=0.0)
+    missing = [n for n in numbers if not _has_number(n, haystack)]
+    wrong = [p for p in mentioned if p not in names and p not in haystack and _short(p) not in names]
+    coverage = sum(t in haystack for t in terms) / len(terms) if terms else 1.0
+    grams = _bigrams(normalise(body)) - _bigrams("".join(mentioned))
+    bigram_coverage = len(grams & _bigrams(haystack)) / len(grams) if grams else 1.0
+    ok = not missing and not wrong and (coverage >= TERM_THRESHOLD or bigram_coverage >= BIGRAM_THRESHOLD)
+    return Support(ok, True, missing, wrong, coverage, bigram_coverage)
+
+
+def _short(place: str) -> str:
+    return re.sub(r"(省|市|区|县|壮族自治区|回族自治区|维吾尔自治区|自治区)$", "", place)
+
+
+@dataclass
+class SentenceVerdict:
+    text: str  # the sentence as it stands in the final answer ("" when removed)
+    original: str
+    citations: list[int]
+    verdict: str  # supported | recited | removed | no_claim
+    reason: str
+    support: Support | None = None
+
+
+def verify_answer(answer: str, sources: dict[int, Source], place_vocab: Iterable[str] = (),
+                  recite: bool = True, require_citation: bool = True) -> tuple[str, list[SentenceVerdict]]:
+    """Return the answer with unsupported sentences re-cited or removed, and one verdict each.
+
+    `sources` maps citation numbers to what they point at (all retrieved paragraphs, so a
+    sentence can be re-cited to one the model did not name).
+    """
+    place_vocab = list(place_vocab)
+    verdicts: list[SentenceVerdict] = []
+    kept: list[str] = []
+    for line in answer.splitlines() or [answer]:
+        line_out = []
+        prefix = re.match(r"^\s*(?:[-*•]|\d+[.、）)])\s*", line)
+        lead = prefix.group(0) if prefix else ""
+        for sentence in split_sentences(line[len(lead):]):
+            cited = [n for n in citations_in(sentence) if n in sources]
+            body = strip_citations(sentence)
+            support = check(body, [sources[n] for n in cited], place_vocab)
+            if not support.has_claim and not cited:
+                line_out.append(sentence)
+                verdicts.append(SentenceVerdict(sentence, sentence, [], "no_claim", support.reason, support))
+                continue
+            if support.supported and (cited or not require_citation):
+                line_out.append(sentence)
+                verdicts.append(SentenceVerdict(sentence, sentence, cited, "supported", support.reason, support))
+                continue
+            better = _best_source(body, sources, place_vocab) if recite else None
+            if better is not None:
+                fixed = _with_citation(body, better)
+                line_out.append(fixed)
+                why = "无引用" if not cited else support.reason
+                verdicts.append(SentenceVerdict(fixed, sentence, [better], "recited", f"{why} → 改引 [{better}]",
+                                                check(body, [sources[better]], place_vocab)))
+            else:
+                verdicts.append(SentenceVerdict("", sentence, cited, "removed",
+                                                "无引用" if not cited else support.reason, support))
+        if line_out:
+            kept.append(lead + "".join(line_out))
+    return "\n".join(kept).strip(), verdicts
+
+
+def _best_source(body: str, sources: dict[int, Source], place_vocab) -> int | None:
+    best, best_score = None, -1.0
+    for n, source in sources.items():
+        s = check(body, [source], place_vocab)
+        if s.supported and s.has_claim:
+            score = s.term_coverage + s.bigram_coverage
+            if score > best_score:
+                best, best_score = n, score
+    return best
+
+
+def _with_citation(body: str, n: int) -> str:
+    m = re.match(r"^(.*?)([。！？!?；;]*)$", body, re.S)
+    return f"{m.group(1)}[{n}]{m.group(2)}"
