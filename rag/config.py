@@ -19,6 +19,13 @@ class Settings(BaseSettings):
     fetch_k: int = Field(100, ge=5, le=1000)
     rrf_k: int = 60
     max_question_chars: int = 2000
+    # answering: extractive | local | openai (see README for how they measure)
+    backend: str = "extractive"
+    local_model_path: str = ""  # default: models/ + the assembled GGUF
+    llm_url: str = ""  # OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1
+    llm_key: str = ""
+    llm_model: str = ""
+    llm_timeout: float = 60.0
 
 
 def get_settings(**overrides) -> Settings:

@@ -76,7 +76,7 @@ def _weights(q: Question) -> dict[str, float]:
 def assess(q: Question, docs: list[Document]) -> Evidence:
     """Do the retrieved paragraphs answer the question? Decided on evidence, not on a model's say."""
     if q.unknown_places and not q.places:
-        return Evidence(False, f"已导入的文档中没有关于“{'、'.join(q.unknown_places)}”的报道。")
+        return Evidence(False, f"已导入的文档中没有关于{'、'.join(q.unknown_places)}的报道。")
     pool = list(enumerate(docs, start=1))
     if q.places:
         pool = [(n, d) for n, d in pool if any(p in d.metadata.get("place_full", "") for p in q.places)]
@@ -92,17 +92,16 @@ def assess(q: Question, docs: list[Document]) -> Evidence:
         return Evidence(False, "问题中没有可以检索的关键词，请换个说法。")
     candidates = []
     for n, d in pool:
-        text = normalise(d.page_content)
-        paragraph_cov = _coverage(weights, normalise(d.metadata.get("title", "")) + text)
-        for sentence in _SENTENCE.findall(text):
+        paragraph_cov = _coverage(weights, normalise(d.metadata.get("title", "") + d.page_content))
+        for sentence in _SENTENCE.findall(d.page_content):  # quoted as written, matched normalised
             sentence = sentence.strip()
             if len(sentence) < 6:
                 continue
-            candidates.append(Candidate(n, d, sentence, _coverage(weights, sentence), paragraph_cov))
+            candidates.append(Candidate(n, d, sentence, _coverage(weights, normalise(sentence)), paragraph_cov))
     broad = q.per_article or len(q.places) >= 2  # comparisons: each side may word it differently
     if q.numeric:  # a figure, in a sentence that names what is counted
         candidates = [c for c in candidates if re.search(r"\d", c.sentence)
-                      and (broad or all(t in c.sentence for t in q.measure_terms))]
+                      and (broad or all(t in normalise(c.sentence) for t in q.measure_terms))]
         if _QUALIFIER_BEFORE.search(q.text):  # "…之前的收缴率": only a "从…到…" figure answers it
             candidates = [c for c in candidates if re.search(r"[从由]\s*\d", c.sentence)]
     if q.asks_when:
@@ -120,7 +119,7 @@ def compose(q: Question, evidence: Evidence) -> str:
     if q.wants_places or len(q.places) >= 2 or q.per_article:
         lines = _grouped_lines(q, cands)
         if len(lines) > 1 or (lines and q.wants_places):
-            intro = f"共找到 {len(lines)} 处：" if q.wants_places else ""
+            intro = "文档中有相关做法的地方：" if q.wants_places else ""
             return "\n".join(([intro] if intro else []) + lines)
     best = cands[0]
     chosen = [best]
@@ -135,8 +134,9 @@ def compose(q: Question, evidence: Evidence) -> str:
     return "\n".join(_line(c, with_place=(i == 0 or c.place != chosen[i - 1].place)) for i, c in enumerate(chosen))
 
 
-def _grouped_lines(q: Question, cands: list[Candidate]) -> list[str]:
-    """One line per place ("哪些地方…", comparisons) or per article ("两篇报道分别…")."""
+def best_per_group(q: Question, cands: list[Candidate]) -> list[Candidate]:
+    """The best sentence of each place that answers a "哪些地方…" question, or of each place or
+    article a comparison names ("两篇报道分别…")."""
     by_group: dict[str, Candidate] = {}
     best = cands[0].score if cands else 0.0
     for c in cands:
@@ -145,11 +145,15 @@ def _grouped_lines(q: Question, cands: list[Candidate]) -> list[str]:
             continue
         if q.wants_places:
             ok = c.score >= PLACE_LINE_THRESHOLD and all(phrase_in(p, c.doc.page_content) for p in q.quoted)
-        else:  # the places or articles the question names each get their best sentence
+        else:
             ok = c.score >= max(0.35, 0.5 * best)
         if ok:
             by_group[key] = c
-    return [f"- {_line(c, with_place=True)}" for c in by_group.values()]
+    return list(by_group.values())
+
+
+def _grouped_lines(q: Question, cands: list[Candidate]) -> list[str]:
+    return [f"- {_line(c, with_place=True)}" for c in best_per_group(q, cands)]
 
 
 def _line(c: Candidate, with_place: bool) -> str:

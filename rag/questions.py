@@ -56,8 +56,9 @@ def analyse(text: str, known_places: list[str]) -> Question:
     q.asks_when = bool(_WHEN.search(text))
     aliases = place_aliases(known_places)
     for alias in sorted(aliases, key=len, reverse=True):
-        if alias in text and aliases[alias] not in q.places:
-            q.places.append(aliases[alias])
+        if alias in text and aliases[alias] not in q.places + q.unknown_places:
+            # a province the documents never mention is a place they do not cover
+            (q.places if aliases[alias] in known_places else q.unknown_places).append(aliases[alias])
     covered = "".join(q.places) + "".join(a for a in aliases if a in text)
     for word in _PLACE_WORD.findall(text):
         if (word in _NOT_PLACE or word in aliases or word in covered or any(word in p for p in PROVINCES)

@@ -184,6 +184,8 @@ def verify_answer(answer: str, sources: dict[int, Source], place_vocab: Iterable
             cited = [n for n in citations_in(sentence) if n in sources]
             body = strip_citations(sentence)
             support = check(body, [sources[n] for n in cited], place_vocab)
+            if body.endswith(("：", ":")) and not cited:  # a lead-in to a list makes no claim
+                support = Support(supported=True, has_claim=False)
             if not support.has_claim and not cited:
                 line_out.append(sentence)
                 verdicts.append(SentenceVerdict(sentence, sentence, [], "no_claim", support.reason, support))

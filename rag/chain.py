@@ -1,0 +1,281 @@
+"""The answer chain: condense → retrieve → decide on evidence → generate → verify citations.
+
+Whether a question is answered is decided on retrieval evidence (rag.extractive.assess), the
+same for every backend: a small model told "say so if the answer is absent" refuses answerable
+questions, and a model never told so answers unanswerable ones. Generation is a LangChain
+runnable (prompt | chat model | parser) and streams; every sentence it writes is then checked
+against the paragraphs it cites (rag.verify), re-cited or removed. When a model's answer does
+not survive the check, the extractive answer is given instead, and the result says so.
+"""
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from langchain_core.documents import Document
+from langchain_core.output_parsers import StrOutputParser
+
+from . import extractive
+from .errors import RagError
+from .index import CaseIndex
+from .llm import load_prompt, local_chat_model, openai_chat_model
+from .questions import Question, analyse, place_aliases
+from .schema import AnswerResult, Citation, SentenceCheck
+from .validate import clean_question
+from .verify import Source, citations_in, verify_answer
+
+_FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|再|它|他们|这个|这些|该|其|同样)")
+
+
+@dataclass
+class Turn:
+    question: str
+    answer: str = ""
+
+
+@dataclass
+class ChainConfig:
+    backend: str = "extractive"  # extractive | local | openai
+    k: int = 8
+    k_places: int = 25  # "哪些地方…": retrieve broadly
+    k_compare: int = 15
+    context_paragraphs: int = 6  # paragraphs shown to a model (more for place questions)
+    # Show a model only the sentences of each paragraph that bear on the question (citations
+    # still point at whole paragraphs). A small CPU model reads a prompt at ~100 tokens/s, so
+    # this is what keeps its first token within seconds.
+    compact_context: bool = False
+    place: str | None = None  # filter: only this place
+    local_model_path: str = ""
+    llm_url: str = ""
+    llm_key: str = ""
+    llm_model: str = ""
+    llm_timeout: float = 60.0
+    max_question_chars: int = 2000
+    notes: list[str] = field(default_factory=list)
+
+
+class Answerer:
+    """Loads models once; answers one question or many, streaming if asked."""
+
+    def __init__(self, index: CaseIndex, config: ChainConfig | None = None) -> None:
+        index.require()
+        self.index = index
+        self.config = config or ChainConfig()
+        self.known_places = index.places(all_levels=True)
+        self._aliases = place_aliases(self.known_places)
+        self._llm = None
+
+    # --- public ----------------------------------------------------------------------------
+    def ask(self, question: str, history: list[Turn] | None = None) -> AnswerResult:
+        result = None
+        for event in self.stream(question, history):
+            if event["type"] == "result":
+                result = event["result"]
+        return result
+
+    def stream(self, question: str, history: list[Turn] | None = None) -> Iterator[dict]:
+        """Events: {"type": "status"|"token", "text": …}, then {"type": "result", "result": AnswerResult}."""
+        started = time.perf_counter()
+        cfg = self.config
+        question = clean_question(question, cfg.max_question_chars)
+        notes: list[str] = []
+        timings: dict[str, float] = {}
+
+        q, standalone, query = self._understand(question, history or [], notes)
+        t = time.perf_counter()
+        yield {"type": "status", "text": "检索中…"}
+        k = cfg.k_places if q.wants_places else cfg.k_compare if (len(q.places) >= 2 or q.per_article) else cfg.k
+        docs = self.index.retriever(k=k, place=cfg.place).search(query)
+        timings["retrieve"] = _ms(t)
+        evidence = extractive.assess(q, docs)
+
+        t = time.perf_counter()
+        backend = cfg.backend
+        if not evidence.answerable:
+            answer, refused = evidence.reason, True
+        elif backend == "extractive":
+            answer, refused = extractive.compose(q, evidence), False
+        else:
+            answer, refused = "", False
+            try:
+                shown = self._context_docs(q, docs, evidence)
+                for token in self._generate(q, standalone, docs, shown, evidence):
+                    answer += token
+                    if "first_token" not in timings:
+                        timings["first_token"] = _ms(started)
+                    yield {"type": "token", "text": token}
+            except RagError as exc:
+                notes.append(f"{backend} 后端不可用（{exc}），已改用摘录式回答")
+                backend, answer = "extractive", extractive.compose(q, evidence)
+            except Exception as exc:  # endpoint down, timeout, model error: never lose the answer
+                notes.append(f"{backend} 后端出错（{type(exc).__name__}: {exc}），已改用摘录式回答")
+                backend, answer = "extractive", extractive.compose(q, evidence)
+        timings["generate"] = _ms(t)
+
+        sources = {n: self._source(d) for n, d in enumerate(docs, start=1)}
+        sentences = []
+        if not refused:
+            checked, verdicts = verify_answer(answer, sources, self._aliases)
+            if q.wants_places and backend != "extractive":
+                checked, verdicts = self._only_supported_places(q, evidence, docs, checked, verdicts, notes)
+            if backend != "extractive" and not any(v.verdict in ("supported", "recited") for v in verdicts):
+                notes.append("模型的回答没有通过引用核查，已改用摘录式回答")
+                backend = f"{backend}→extractive"
+                checked, verdicts = verify_answer(extractive.compose(q, evidence), sources, self._aliases)
+            changed = [v for v in verdicts if v.verdict in ("recited", "removed")]
+            if changed:
+                notes.append(f"引用核查：{sum(v.verdict == 'recited' for v in changed)} 句改引，"
+                             f"{sum(v.verdict == 'removed' for v in changed)} 句因无依据删除")
+            answer = checked
+            sentences = verdicts
+        timings["total"] = _ms(started)
+        yield {"type": "result", "result": self._result(question, standalone, answer, refused,
+                                                          evidence.reason if refused else "", docs, sentences,
+                                                          backend, notes, timings)}
+
+    def _only_supported_places(self, q, evidence, docs, answer, verdicts, notes):
+        """A model may list a place the evidence does not support (its article's title will
+        "support" a sentence that only restates the title): such lines are dropped."""
+        allowed = {c.place for c in extractive.best_per_group(q, evidence.candidates)}
+        kept_lines, dropped = [], 0
+        for line in answer.splitlines():
+            cited = citations_in(line)
+            if cited and not any(docs[n - 1].metadata["place"] in allowed for n in cited if 0 < n <= len(docs)):
+                dropped += 1
+                for v in verdicts:
+                    if v.text and v.text in line:
+                        v.verdict, v.reason, v.text = "removed", "该地的资料不能回答这个问题", ""
+                continue
+            kept_lines.append(line)
+        if dropped:
+            notes.append(f"删除了 {dropped} 行证据不支持的地方")
+        return "\n".join(kept_lines), verdicts
+
+    def ask_many(self, questions: list[str]) -> Iterator[AnswerResult]:
+        for question in questions:
+            try:
+                yield self.ask(question)
+            except RagError as exc:
+                yield AnswerResult(question=question, answer=str(exc), refused=True, refusal_reason=str(exc),
+                                   backend=self.config.backend)
+
+    # --- steps -----------------------------------------------------------------------------
+    def _understand(self, question: str, history: list[Turn], notes: list[str]) -> tuple[Question, str, str]:
+        """The question analysed, its standalone wording, and the retrieval query."""
+        q = analyse(question, self.known_places)
+        previous = [t.question for t in history if t.question]
+        if not previous or not self._is_follow_up(q, question):
+            return q, question, question
+        prev = analyse(previous[-1], self.known_places)
+        if not q.places:
+            q.places = prev.places
+        q.terms = list(dict.fromkeys(q.terms + [t for t in prev.terms if t not in q.terms]))
+        q.quoted = list(dict.fromkeys(q.quoted + prev.quoted))
+        standalone = f"{question}（接上文：{previous[-1]}）"
+        if self.config.backend != "extractive":
+            condensed = self._condense(question, history)
+            if condensed:
+                standalone = condensed
+        notes.append(f"追问已结合上文理解为：{standalone}")
+        return q, standalone, f"{question} {previous[-1]}"
+
+    def _is_follow_up(self, q: Question, question: str) -> bool:
+        return bool(_FOLLOW_UP.search(question)) or not q.places or len(q.terms) <= 2
+
+    def _condense(self, question: str, history: list[Turn]) -> str:
+        try:
+            chain = load_prompt("condense") | self._chat_model() | StrOutputParser()
+            text = "\n".join(f"问：{t.question}\n答：{t.answer[:200]}" for t in history[-3:])
+            out = chain.invoke({"history": text, "question": question}).strip().splitlines()
+            return out[0].strip() if out else ""
+        except Exception:
+            return ""
+
+    def _context_docs(self, q: Question, docs: list[Document], evidence) -> list[int]:
+        """Which retrieved paragraphs a model sees (their numbers): the best per place for place
+        questions, else the top few. Numbers stay those of the retrieval list."""
+        limit = self.config.context_paragraphs
+        ranked = []
+        for c in evidence.candidates:
+            if c.n not in ranked:
+                ranked.append(c.n)
+        if q.wants_places:  # only the places the evidence supports, one paragraph each
+            return sorted({c.n for c in extractive.best_per_group(q, evidence.candidates)})[: max(limit, 10)]
+        return sorted(ranked[:limit])
+
+    def _generate(self, q: Question, standalone: str, docs: list[Document], shown: list[int],
+                  evidence) -> Iterator[str]:
+        def body(n: int) -> str:
+            text = docs[n - 1].page_content
+            if not self.config.compact_context:
+                return text
+            relevant = [c for c in evidence.candidates if c.n == n and c.sentence_coverage > 0][:3]
+            relevant.sort(key=lambda c: text.find(c.sentence))
+            return "".join(c.sentence for c in relevant) or text[:200]
+
+        context = "\n\n".join(
+            f"[{n}] 地点：{docs[n - 1].metadata['place_full']}｜文章：{docs[n - 1].metadata['title']}\n{body(n)}"
+            for n in shown)
+        prompt = load_prompt("answer_places" if q.wants_places else "answer")
+        chain = prompt | self._chat_model() | StrOutputParser()
+        yield from chain.stream({"context": context, "question": standalone})
+
+    def _chat_model(self):
+        if self._llm is None:
+            cfg = self.config
+            if cfg.backend == "local":
+                from .local_model import MODEL_FILENAME, default_models_dir
+
+                path = cfg.local_model_path or str(default_models_dir() / MODEL_FILENAME)
+                self._llm = local_chat_model(path)
+            elif cfg.backend == "openai":
+                self._llm = openai_chat_model(cfg.llm_url, cfg.llm_key, cfg.llm_model, cfg.llm_timeout)
+            else:
+                raise RagError(f"未知的后端 {cfg.backend}，可选：extractive | local | openai")
+        return self._llm
+
+    def _source(self, d: Document) -> Source:
+        m = d.metadata
+        names = {x for x in (m.get("place"),) if x}
+        for alias, canonical in self._aliases.items():
+            if canonical in m.get("place_full", ""):
+                names.add(alias)
+        return Source(text=d.page_content, title=m.get("title", ""), place_names=frozenset(names))
+
+    def _result(self, question, standalone, answer, refused, reason, docs, verdicts, backend, notes, timings):
+        numbers: list[int] = []
+        for n in citations_in(answer):
+            if n not in numbers:
+                numbers.append(n)
+        renumber = {old: new for new, old in enumerate(numbers, start=1)}
+        answer = re.sub(r"\[(\d{1,3})\]", lambda m: f"[{renumber.get(int(m.group(1)), m.group(1))}]", answer)
+        citations = [_citation(renumber[n], docs[n - 1]) for n in numbers if 0 < n <= len(docs)]
+        retrieved = [_citation(i, d, with_score=True) for i, d in enumerate(docs, start=1)]
+        sentences = [
+            SentenceCheck(
+                text=re.sub(r"\[(\d{1,3})\]", lambda m: f"[{renumber.get(int(m.group(1)), m.group(1))}]", v.text),
+                original=v.original, citations=[renumber[c] for c in v.citations if c in renumber],
+                verdict=v.verdict, supported=v.verdict in ("supported", "recited", "no_claim"), reason=v.reason)
+            for v in verdicts
+        ]
+        return AnswerResult(
+            question=question, standalone_question=standalone, answer=answer, refused=refused,
+            refusal_reason=reason, citations=citations, retrieved=retrieved, sentences=sentences,
+            backend=backend, notes=notes, timings_ms=timings,
+            index={"version": self.index.version_dir.name, "embedding": self.index.manifest["embedding"]["model"],
+                   "created_at": self.index.manifest["created_at"]},
+            created_at=time.strftime("%Y-%m-%d %H:%M:%S"),
+        )
+
+
+def _citation(n: int, d: Document, with_score: bool = False) -> Citation:
+    m = d.metadata
+    return Citation(n=n, id=m["id"], doc=m["doc"], article=m["article"], paragraph=m["paragraph"],
+                    place=m["place"], place_full=m["place_full"], title=m["title"], text=d.page_content,
+                    score=m.get("score") if with_score else None)
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)

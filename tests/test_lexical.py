@@ -1,0 +1,88 @@
+"""rag.lexical: jieba / bigram tokens and the bm25s-backed BM25Index."""
+import numpy as np
+import pytest
+
+from rag.lexical import TOKENS_FILE, BM25Index, tokenize
+
+DOCS = [
+    "山东省烟台市莱阳市推行信托制物业服务模式，物业费收缴率提升至93%。",
+    "广西壮族自治区岑溪市通过党建+牛娘戏模式创作治理剧。",
+    "广东省云浮市罗定市建立邻里议事会，协商解决微小事1.2万余件。",
+    "辽宁省辽阳市开展宜居新辽阳幸福新社区建设。",
+]
+
+
+def test_jieba_tokens_drop_stopwords_and_punctuation():
+    tokens = tokenize("莱阳市的信托制物业，和岑溪市的牛娘戏。", "jieba")
+    assert "信托" in tokens and "物业" in tokens and "莱阳" in tokens
+    assert "的" not in tokens and "和" not in tokens
+    assert not any(t in "，。" for t in tokens)
+    assert not any(t.startswith("#") for t in tokens)
+
+
+def test_bigrams_cover_every_cjk_run():
+    assert tokenize("信托制物业", "bigram") == ["#信托", "#托制", "#制物", "#物业"]
+    assert tokenize("A信托，制", "bigram") == ["#信托"]
+    both = tokenize("信托制物业", "jieba+bigram")
+    assert set(tokenize("信托制物业", "jieba")) | set(tokenize("信托制物业", "bigram")) == set(both)
+
+
+def test_ascii_and_numbers_are_lowercased_words():
+    tokens = tokenize("推动5G信号覆盖率达到93%，APP上线", "jieba")
+    assert "93%" in tokens and "app" in tokens
+
+
+def test_query_mode_strips_question_phrases():
+    question = "哪些地方用信托制物业？"
+    as_query = tokenize(question, query=True)
+    assert not any(w in t for t in as_query for w in ("哪些", "地方"))
+    assert "信托" in as_query
+    assert "#哪些" in tokenize(question)  # the same words in a document are kept
+
+
+def test_unknown_tokenizer():
+    with pytest.raises(ValueError):
+        tokenize("信托", "whitespace")
+
+
+@pytest.mark.parametrize("mode", ["jieba", "jieba+bigram", "bigram"])
+def test_bm25_finds_the_matching_row(mode):
+    index = BM25Index(mode).build(DOCS)
+    assert len(index) == 4
+    for query, row in (("信托制物业", 0), ("牛娘戏", 1), ("邻里议事", 2), ("辽阳", 3)):
+        scores = index.scores(query)
+        assert scores.shape == (4,)
+        assert int(np.argmax(scores)) == row, (mode, query, scores)
+
+
+def test_no_match_and_empty_index_give_zeros():
+    index = BM25Index().build(DOCS)
+    assert not index.scores("量子计算机").any()
+    assert not index.scores("？？").any()
+    empty = BM25Index().build([])
+    assert len(empty) == 0 and empty.scores("信托").shape == (0,)
+
+
+def test_rows_without_tokens_do_not_shift_later_rows():
+    texts = ["信托制物业", "", "。。。", "牛娘戏治理剧"]
+    index = BM25Index().build(texts)
+    assert index.tokens[1] == [] and index.tokens[2] == []
+    scores = index.scores("牛娘戏")
+    assert int(np.argmax(scores)) == 3 and scores[1] == 0 and scores[2] == 0
+
+
+def test_more_matching_terms_score_higher():
+    index = BM25Index().build(DOCS + ["物业管理很重要。"])
+    scores = index.scores("信托制物业")
+    assert scores[0] > scores[4] > 0
+
+
+def test_save_and_load_round_trip(tmp_path):
+    index = BM25Index("jieba").build(DOCS)
+    index.save(tmp_path)
+    lines = (tmp_path / TOKENS_FILE).read_text(encoding="utf-8").splitlines()
+    assert lines[0] == '{"mode": "jieba"}' and len(lines) == 5
+    loaded = BM25Index.load(tmp_path)
+    assert loaded.mode == "jieba" and loaded.tokens == index.tokens
+    for query in ("信托制物业", "牛娘戏", "罗定邻里议事"):
+        np.testing.assert_array_equal(loaded.scores(query), index.scores(query))
