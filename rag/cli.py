@@ -322,3 +322,50 @@ def model(models_dir: Optional[Path] = typer.Option(None, "--models-dir", help="
     except Exception as exc:
         _fail(RagError(str(exc)))
     out.print(f"本地模型就绪：{path}")
+
+
+@app.command("eval")
+def eval_answers(
+    dataset: Path = typer.Option(Path("eval/golden.jsonl"), "--dataset", help="评测集（JSON Lines，格式见 eval/README.md）"),
+    backend: Optional[str] = BackendOpt,
+    baseline: Optional[Path] = typer.Option(None, "--baseline", help="与这个基线比较，指标下降超过容差则退出码非零"),
+    save_baseline: Optional[Path] = typer.Option(None, "--save-baseline", help="把本次结果保存为基线"),
+    out_dir: Path = typer.Option(Path("eval/runs/latest"), "--out", help="报告目录（report.md、report.html、results.jsonl）"),
+    tolerance: float = typer.Option(0.02, "--tolerance", help="允许的指标下降幅度"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="只跑前 N 题"),
+    llm_url: Optional[str] = typer.Option(None, "--llm-url"),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model"),
+    index_dir: Optional[Path] = IndexOpt,
+    embedding: Optional[str] = EmbeddingOpt,
+) -> None:
+    """用评测集跑完整问答链，报告检索、答案正确率、引用可靠性和延迟，并与基线比较。"""
+    from .evaluate import run_eval
+
+    try:
+        answerer = _answerer(index_dir, embedding, backend, llm_url=llm_url, llm_model=llm_model)
+        code = run_eval(answerer, dataset=dataset, baseline=baseline, save_baseline=save_baseline,
+                        out_dir=out_dir, tolerance=tolerance, limit=limit, console=out)
+    except RagError as exc:
+        _fail(exc)
+    raise typer.Exit(code)
+
+
+@app.command()
+def ui(
+    host: str = typer.Option("127.0.0.1", "--host", help="监听地址（默认只在本机）"),
+    port: int = typer.Option(7860, "--port"),
+    auth: Optional[str] = typer.Option(None, "--auth", help="登录用户名:密码（或环境变量 RAG_UI_AUTH）"),
+    backend: Optional[str] = BackendOpt,
+    index_dir: Optional[Path] = IndexOpt,
+) -> None:
+    """打开网页界面：问答、出处、导出、文档管理、检索测试。"""
+    import os
+
+    from ui.app import launch
+
+    credentials = auth or os.environ.get("RAG_UI_AUTH")
+    try:
+        launch(get_settings(index_dir=index_dir, backend=backend), host=host, port=port,
+               auth=tuple(credentials.split(":", 1)) if credentials else None)
+    except RagError as exc:
+        _fail(exc)
