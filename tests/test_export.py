@@ -1,0 +1,41 @@
+import json
+
+import docx
+import pytest
+
+from rag.chain import Answerer, ChainConfig
+from rag.errors import InputError
+from rag.export import export
+
+
+@pytest.fixture(scope="module")
+def result(real_index):
+    return Answerer(real_index, ChainConfig()).ask("哪些地方用信托制物业?")
+
+
+def test_markdown(result, tmp_path):
+    text = export(result, tmp_path / "a.md").read_text(encoding="utf-8")
+    assert "哪些地方用信托制物业" in text and "莱阳" in text
+    assert "### 参考资料" in text and "[1] 山东省烟台市莱阳市" in text
+    assert "> " + result.citations[0].text in text  # the cited paragraph, quoted in full
+    assert "回答方式：extractive" in text and result.index["version"] in text
+
+
+def test_word(result, tmp_path):
+    document = docx.Document(str(export(result, tmp_path / "a.docx")))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "问题：哪些地方用信托制物业?" in text
+    assert "参考资料" in text and result.citations[0].text in text
+    assert any(run.font.superscript for p in document.paragraphs for run in p.runs if run.text == "[1]")
+
+
+def test_json_and_conversation(result, tmp_path):
+    one = json.loads(export(result, tmp_path / "a.json").read_text(encoding="utf-8"))
+    assert one["question"] == result.question and one["citations"]
+    many = json.loads(export([result, result], tmp_path / "b.json").read_text(encoding="utf-8"))
+    assert isinstance(many, list) and len(many) == 2
+
+
+def test_unknown_format(result, tmp_path):
+    with pytest.raises(InputError):
+        export(result, tmp_path / "a.pdf")
