@@ -3,23 +3,53 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 RAG := $(VENV)/bin/rag
 QUESTION ?= 哪些地方用信托制物业?
+HOST ?= 127.0.0.1
+PORT ?= 7860
 
-.PHONY: install demo test bench eval-retrieval clean-index
+.PHONY: install install-all system-deps demo ui test eval bench eval-retrieval model clean-index
 
+# core + web UI + OpenAI-compatible client: quick to install
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[test]'
+	$(VENV)/bin/pip install -q -e '.[ui,openai]'
+	touch $@
+
+# everything, including llama.cpp (compiles from source, ~7 min on 2 cores) and the test tools
+$(VENV)/.installed-all: $(VENV)/.installed
+	$(VENV)/bin/pip install -q -e '.[ui,openai,st,llm,test]'
 	touch $@
 
 install: $(VENV)/.installed
+install-all: $(VENV)/.installed-all
 
+# Debian packages for the browser tests and Chinese fonts (as root, as on CI)
+system-deps:
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk; \
+	fi
+
+# the main job: index the sample corpus (only what changed), answer the sample question, open the web UI
 demo: install
 	$(RAG) ingest data/cases
-	$(RAG) search "$(QUESTION)" -k 5
+	$(RAG) ask "$(QUESTION)"
+	$(RAG) ui --host $(HOST) --port $(PORT)
 
-test: install
+ui: install
+	$(RAG) ingest data/cases
+	$(RAG) ui --host $(HOST) --port $(PORT)
+
+model: install-all
+	$(RAG) model
+
+test: install-all system-deps
+	$(RAG) model
 	$(PY) -m pytest
+
+# regression gate: the extractive backend on the whole golden set against the stored baseline
+eval: install
+	$(RAG) ingest data/cases
+	$(RAG) eval --baseline eval/baseline.json
 
 bench: install
 	$(PY) eval/benchmark.py

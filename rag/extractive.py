@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from .questions import Question
-from .verify import key_terms, normalise
+from .verify import key_terms, normalise, sentences_of
 
-_SENTENCE = re.compile(r"[^。！？!?；;]+[。！？!?；;]?")
 _QUALIFIER_BEFORE = re.compile(r"之前|以前|此前|原来|原先|起初|最初")
 SCORE_THRESHOLD = 0.5
 BROAD_THRESHOLD = 0.35
@@ -93,7 +92,7 @@ def assess(q: Question, docs: list[Document]) -> Evidence:
     candidates = []
     for n, d in pool:
         paragraph_cov = _coverage(weights, normalise(d.metadata.get("title", "") + d.page_content))
-        for sentence in _SENTENCE.findall(d.page_content):  # quoted as written, matched normalised
+        for sentence in sentences_of(d.page_content):  # quoted as written, matched normalised
             sentence = sentence.strip()
             if len(sentence) < 6:
                 continue

