@@ -58,4 +58,4 @@ eval-retrieval: install
 	$(RAG) eval-retrieval
 
 clean-index:
-	rm -rf index/CURRENT index/v* index/eval
+	rm -rf index/CURRENT index/v* index/eval index/.ui-snapshots

@@ -169,14 +169,6 @@ def _hit_json(rank: int, hit) -> dict:
     }
 
 
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()
-
-
 @app.command("eval-retrieval")
 def eval_retrieval(
     dataset: Path = typer.Option(Path("eval/golden.jsonl"), "--dataset", help="评测集（JSON Lines）"),
@@ -369,3 +361,11 @@ def ui(
                auth=tuple(credentials.split(":", 1)) if credentials else None)
     except RagError as exc:
         _fail(exc)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

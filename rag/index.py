@@ -316,8 +316,11 @@ class CaseIndex:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        for old in self.root.glob("v*"):
-            if old.is_dir() and old.name != final.name:
+        # Keep the version just replaced: a process that opened it (a running UI, a long eval)
+        # can finish its reads; older ones go.
+        keep = {final.name, self.version_dir.name if self.version_dir else ""}
+        for old in self.root.glob("v[0-9]*"):
+            if old.is_dir() and old.name not in keep:
                 shutil.rmtree(old, ignore_errors=True)
         self._load_fresh()
 

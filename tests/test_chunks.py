@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import CASES
+from casedata import CASES
 from rag.chunks import Chunk, chunk_paragraph, count_tokens, header, split_text
 from rag.parse import parse_text
 from rag.schema import Paragraph, Place

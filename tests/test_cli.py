@@ -4,7 +4,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from conftest import FILE_000, FILE_002, case_file, has_chinese
+from casedata import FILE_000, FILE_002, case_file, has_chinese
 from rag.cli import app
 
 HIT_FIELDS = {"rank", "id", "doc", "article", "paragraph", "place", "place_full", "title", "score", "text"}

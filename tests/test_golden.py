@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from conftest import FILE_002, GOLDEN
+from casedata import FILE_002, GOLDEN
 from rag.errors import InputError
 from rag.golden import Evidence, GoldenItem, dump, evidence_paragraphs, load_golden
 

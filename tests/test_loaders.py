@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from conftest import DOC_LAIYANG, case_file, has_chinese
+from casedata import DOC_LAIYANG, case_file, has_chinese
 from rag import loaders
 from rag.errors import InputError
 from rag.loaders import decode, html_text, load

@@ -2,7 +2,7 @@
 import pytest
 from langchain_core.retrievers import BaseRetriever
 
-from conftest import FILE_000, FILE_002, FILE_003
+from casedata import FILE_000, FILE_002, FILE_003, GOLDEN
 from rag.retriever import MODES, HybridRetriever
 
 TRUST = "哪些地方用信托制物业?"
@@ -111,7 +111,6 @@ def test_search_results_are_whole_paragraphs(real_index, retriever):
 
 def test_golden_set_recall(real_index):
     """A floor under retrieval quality on the golden set's single-place questions (hybrid, k=5)."""
-    from conftest import GOLDEN
     from rag.golden import evidence_paragraphs, load_golden
     from rag.metrics import recall_at_k
 

@@ -1,7 +1,7 @@
 """rag.validate.clean_question."""
 import pytest
 
-from conftest import has_chinese
+from casedata import has_chinese
 from rag.errors import InputError, RagError
 from rag.validate import clean_question
 

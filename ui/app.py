@@ -137,10 +137,11 @@ def _doc_rows(docs: list[dict]) -> list[list]:
 
 def _doc_summary(docs: list[dict]) -> str:
     if not docs:
-        return "索引中还没有文档。"
+        return '<div class="docs-summary">索引中还没有文档：请在左侧上传。</div>'
     articles = sum(len(d["articles"]) for d in docs)
     paragraphs = sum(a["paragraphs"] for d in docs for a in d["articles"])
-    return f"共 **{len(docs)}** 份文档，**{articles}** 篇文章，**{paragraphs}** 个正文段落。"
+    return (f'<div class="docs-summary">共 <b>{len(docs)}</b> 份文档，<b>{articles}</b> 篇文章，'
+            f'<b>{paragraphs}</b> 个正文段落（最近导入的在最上面）。</div>')
 
 
 def _place_choices(places: list[str]) -> list:
@@ -186,7 +187,7 @@ def build_app(settings: Settings, *, uploads_dir: str | Path | None = None, engi
             gr.Warning("OpenAI 兼容接口需要填写接口地址和模型名（回答设置）。本次将使用摘录式回答。", title="提示")
         history = [Turn(question=r.question, answer=r.answer) for r in results if not r.refused]
         turn = len(results) + 1
-        status = "文档正在更新，稍候即开始检索…" if engine.rw.writing else "检索中…"
+        status = "检索中…"
         yield (render.conversation_html(results, render.pending_html(turn, question, status)), skip, "", skip,
                "", skip, skip, skip)
         partial, result, last = "", None, 0.0
@@ -201,7 +202,7 @@ def build_app(settings: Settings, *, uploads_dir: str | Path | None = None, engi
                         continue
                 elif event["type"] == "result":
                     result = event["result"]
-                    break
+                    continue  # the last event: the stream ends (and gives its index snapshot back)
                 last = time.monotonic()
                 yield (render.conversation_html(results, render.pending_html(turn, question, status, partial)),
                        skip, skip, skip, skip, skip, skip, skip)
@@ -216,6 +217,10 @@ def build_app(settings: Settings, *, uploads_dir: str | Path | None = None, engi
             gr.Warning(message, title="出错")
             yield (render.conversation_html(results), skip, question, skip, render.status_html(message, "error"),
                    skip, skip, skip)
+            return
+        if result is None:  # the chain always ends with a result; never leave the page hanging if not
+            yield (render.conversation_html(results), skip, question, skip,
+                   render.status_html("没有得到回答，请重试。", "error"), skip, skip, skip)
             return
         results.append(result)
         fallback = [n for n in result.notes if "不可用" in n or "出错" in n]
@@ -245,17 +250,17 @@ def build_app(settings: Settings, *, uploads_dir: str | Path | None = None, engi
         return result.contract()
 
     # -- documents -------------------------------------------------------------------------------
-    def documents_view():
+    def documents_view(message: str = ""):
+        """The status area (the message over the summary line), table, choices and header."""
         docs = engine.documents()
         names = [d["doc"] for d in docs]
-        return (_doc_summary(docs), _doc_rows(docs), gr.update(choices=names, value=None),
+        return (message + _doc_summary(docs), _doc_rows(docs), gr.update(choices=names, value=None),
                 gr.update(choices=_place_choices(engine.places())), _header(engine))
 
     def upload(files, progress=gr.Progress()):
         if not files:
             gr.Warning("请先选择要上传的文件。", title="提示")
-            return (render.status_html("请先选择要上传的文件（.txt .md .docx .pdf .html）。", "warn"), gr.skip(),
-                    *documents_view())
+            return gr.skip(), *documents_view(render.status_html("请先选择要上传的文件（.txt .md .docx .pdf .html）。", "warn"))
         paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in files]
 
         def on_progress(stage: str, done: int, total: int) -> None:
@@ -266,7 +271,7 @@ def build_app(settings: Settings, *, uploads_dir: str | Path | None = None, engi
             report, refused = engine.add_files(paths, progress=on_progress)
         except RagError as exc:
             gr.Warning(str(exc), title="导入失败")
-            return render.status_html(str(exc), "error"), gr.skip(), *documents_view()
+            return gr.skip(), *documents_view(render.status_html(str(exc), "error"))
         problems = refused + [(Path(p).name, m) for p, m in report.failed]
         parts = []
         if report.added:
@@ -284,19 +289,19 @@ def build_app(settings: Settings, *, uploads_dir: str | Path | None = None, engi
             lines.append(render.status_html(f"{name}：{message}", "error"))
         if problems:
             gr.Warning("；".join(f"{n}：{m}" for n, m in problems), title="有文件未能导入")
-        return "".join(lines), None, *documents_view()
+        return None, *documents_view("".join(lines))
 
     def remove(doc):
         if not doc:
             gr.Warning("请先在下拉框中选择要删除的文档。", title="提示")
-            return render.status_html("请先选择要删除的文档。", "warn"), *documents_view()
+            return documents_view(render.status_html("请先选择要删除的文档。", "warn"))
         try:
             engine.remove(doc)
         except RagError as exc:
             gr.Warning(str(exc), title="删除失败")
-            return render.status_html(str(exc), "error"), *documents_view()
+            return documents_view(render.status_html(str(exc), "error"))
         gr.Info(f"已从索引中删除 {doc}", title="已删除")
-        return render.status_html(f"已从索引中删除 {doc}。", "ok"), *documents_view()
+        return documents_view(render.status_html(f"已从索引中删除 {doc}。", "ok"))
 
     def rebuild(progress=gr.Progress()):
         def on_progress(stage: str, done: int, total: int) -> None:
@@ -307,11 +312,11 @@ def build_app(settings: Settings, *, uploads_dir: str | Path | None = None, engi
             report = engine.rebuild(progress=on_progress)
         except RagError as exc:
             gr.Warning(str(exc), title="重建失败")
-            return render.status_html(str(exc), "error"), *documents_view()
+            return documents_view(render.status_html(str(exc), "error"))
         message = (f"索引已重建：{len(report.added) + len(report.updated)} 份文档，计算向量 {report.embedded} 条，"
                    f"用时 {report.seconds:.1f} 秒。")
         gr.Info(message, title="重建完成")
-        return render.status_html(message, "ok"), *documents_view()
+        return documents_view(render.status_html(message, "ok"))
 
     # -- retrieval test -------------------------------------------------------------------------
     def search(query, mode, k, place):
@@ -361,9 +366,9 @@ def build_app(settings: Settings, *, uploads_dir: str | Path | None = None, engi
                             scope = gr.Radio(EXPORT_SCOPES, value=EXPORT_SCOPES[0], show_label=False,
                                              elem_id="export-scope")
                             with gr.Row():
-                                dl_md = gr.DownloadButton("Markdown", interactive=False, size="sm", elem_id="dl-md")
-                                dl_docx = gr.DownloadButton("Word", interactive=False, size="sm", elem_id="dl-docx")
-                                dl_json = gr.DownloadButton("JSON", interactive=False, size="sm", elem_id="dl-json")
+                                dl_md = gr.DownloadButton("Markdown", interactive=False, size="sm", min_width=80, elem_id="dl-md")
+                                dl_docx = gr.DownloadButton("Word", interactive=False, size="sm", min_width=80, elem_id="dl-docx")
+                                dl_json = gr.DownloadButton("JSON", interactive=False, size="sm", min_width=80, elem_id="dl-json")
                         with gr.Accordion("回答设置", open=False, elem_id="settings-box"):
                             backend = gr.Radio(BACKEND_CHOICES, value=settings.backend if settings.backend in render.BACKENDS
                                                else "extractive", label="回答方式", elem_id="backend")
@@ -390,7 +395,6 @@ def build_app(settings: Settings, *, uploads_dir: str | Path | None = None, engi
                         gr.Markdown(f"支持 .txt .md .docx .pdf .html，单个文件不超过 {MAX_BYTES // 1024 // 1024} MB；"
                                     "文本文件可以是 UTF-8 或 GBK 编码。同名文件会更新原有文档。", elem_classes=["hint"])
                         upload_btn = gr.Button("导入到索引", variant="primary", elem_id="upload-btn")
-                        docs_status = gr.HTML("", elem_id="docs-status", apply_default_css=False)
                         gr.HTML('<div class="panel-title">删除文档</div>', apply_default_css=False, elem_classes=["plain-html"])
                         doc_choice = gr.Dropdown([d["doc"] for d in initial_docs], value=None, label="选择要删除的文档",
                                                  elem_id="doc-choice")
@@ -400,10 +404,10 @@ def build_app(settings: Settings, *, uploads_dir: str | Path | None = None, engi
                                     "重建期间旧索引照常可用，完成后一次性切换。", elem_classes=["hint"])
                         rebuild_btn = gr.Button("重建索引", elem_id="rebuild-btn")
                     with gr.Column(scale=7, elem_id="docs-main"):
-                        docs_summary = gr.Markdown(_doc_summary(initial_docs), elem_id="docs-summary")
+                        docs_status = gr.HTML(_doc_summary(initial_docs), elem_id="docs-status", apply_default_css=False)
                         docs_table = gr.Dataframe(_doc_rows(initial_docs), headers=DOC_HEADERS, interactive=False,
                                                   wrap=True, max_height=640, elem_id="docs-table",
-                                                  column_widths=["20%", "5%", "33%", "16%", "8%", "7%", "11%"],
+                                                  column_widths=["21%", "5%", "30%", "16%", "8%", "9%", "11%"],
                                                   datatype=["str", "number", "str", "str", "number", "str", "str"])
 
             with gr.Tab("检索测试", id="search", elem_id="tab-search"):
@@ -441,13 +445,12 @@ def build_app(settings: Settings, *, uploads_dir: str | Path | None = None, engi
         backend.change(lambda b: gr.update(visible=b == "openai"), backend, endpoint, api_visibility="private")
         gr.api(ask_api, api_name="ask", concurrency_id="answer")
 
-        docs_outputs = [docs_summary, docs_table, doc_choice, place, header]
-        upload_btn.click(upload, files, [docs_status, files, *docs_outputs], api_visibility="private",
-                         concurrency_id="write", concurrency_limit=1)
-        remove_btn.click(remove, doc_choice, [docs_status, *docs_outputs], api_visibility="private",
-                         concurrency_id="write", concurrency_limit=1)
-        rebuild_btn.click(rebuild, None, [docs_status, *docs_outputs], api_visibility="private",
-                          concurrency_id="write", concurrency_limit=1)
+        docs_outputs = [docs_status, docs_table, doc_choice, place, header]
+        writing = dict(api_visibility="private", concurrency_id="write", concurrency_limit=1,
+                       show_progress_on=[docs_status])  # one progress bar, over the status area
+        upload_btn.click(upload, files, [files, *docs_outputs], **writing)
+        remove_btn.click(remove, doc_choice, docs_outputs, **writing)
+        rebuild_btn.click(rebuild, None, docs_outputs, **writing)
         place.change(lambda p: gr.update(value=p), place, search_place, api_visibility="private")
 
         search_inputs = [query, mode, search_k, search_place]
@@ -473,7 +476,7 @@ def _eval_section(engine: Engine, settings: Settings) -> None:
         return
 
     gr.Markdown("### 评测\n用评测集跑完整问答链，报告检索、答案正确率、引用可靠性和延迟（与 `rag eval` 相同，"
-                "报告写在 eval/runs/ui/）。评测期间上传或删除文档会等评测结束后再进行。",
+                "报告写在 eval/runs/ui/）。评测使用开始时的索引版本。",
                 elem_id="eval-intro")
     with gr.Row(equal_height=True):
         dataset = gr.Textbox(str(_default_dataset()), label="评测集（JSON Lines）", scale=4)
@@ -493,8 +496,8 @@ def _eval_section(engine: Engine, settings: Settings) -> None:
         options = AskOptions(backend=backend, llm_url=settings.llm_url, llm_key=settings.llm_key,
                              llm_model=settings.llm_model)
         try:
-            with engine.rw.read():
-                answerer = engine.answerer(options)
+            with engine.reading() as snapshot:
+                answerer = engine.answerer(snapshot, options)
                 code = run_eval(answerer, dataset=Path(path), baseline=None, save_baseline=None, out_dir=out_dir,
                                 tolerance=0.02, limit=int(n) or None, console=console)
         except RagError as exc:
@@ -530,7 +533,8 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
     print(f"政策案例问答：http://{host}:{port}  （上传的文件保存在 {uploads.resolve()}）", flush=True)
     demo.launch(
         server_name=host, server_port=port, auth=auth, auth_message="请输入用户名和密码" if auth else None,
-        max_file_size=MAX_BYTES, show_error=False, share=False, inbrowser=False, ssr_mode=False,
+        # Gradio refuses (in English) only what is far too big; the 20 MB limit is checked, in Chinese, on import
+        max_file_size=10 * MAX_BYTES, show_error=False, share=False, inbrowser=False, ssr_mode=False,
         mcp_server=False, pwa=False, enable_monitoring=False, footer_links=["api"], quiet=True,
         allowed_paths=[], **launch_options(),
     )

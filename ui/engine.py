@@ -1,22 +1,24 @@
 """The models and the index behind the web UI, shared by every browser session of a process.
 
-One CaseIndex and a few Answerers (one per answer setting in use) are loaded once. Reads and
-writes of the index are guarded by a readers–writer lock: an upload or removal waits for the
-questions being retrieved, and questions wait while the index is swapped. A question holds the
-read lock only while the index is being searched: generation may go on while a write runs.
-CaseIndex itself builds every change beside the live version and swaps it atomically, so the
-index on disk is never half-built; afterwards the old version's files are deleted, which is why
-readers must not be searching it then.
+The index is loaded once per version and shared; Answerers are cached per answer setting. A
+question never waits for an upload or a rebuild: it reads a *snapshot*, a folder of hard links
+to the files of the version that was live when it started (index/.ui-snapshots/…). CaseIndex
+builds every change beside the live version, swaps CURRENT atomically and then deletes the old
+version's files; the snapshot's links keep them readable until the last question that uses them
+has finished, and the snapshot folder is removed then. Writes (upload, removal, rebuild) are
+serialised by a lock here, and across processes by CaseIndex's own file lock.
 """
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.chain import Answerer, ChainConfig, Turn
@@ -24,60 +26,11 @@ from rag.config import Settings
 from rag.errors import IndexUnusableError, InputError, RagError
 from rag.index import CaseIndex, IngestReport
 from rag.loaders import MAX_BYTES, SUPPORTED, load
+from rag.schema import AnswerResult
 
 NO_INDEX = "还没有索引。请在「文档管理」页上传文档，或在命令行运行：rag ingest data/cases"
-
-
-class RWLock:
-    """Many readers or one writer; a waiting writer keeps new readers out. Not owner-bound:
-    a streaming answer may be resumed on another worker thread than the one that locked."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._readers = 0
-        self._writer = False
-        self._waiting_writers = 0
-
-    @property
-    def writing(self) -> bool:
-        return self._writer or self._waiting_writers > 0
-
-    def acquire_read(self) -> None:
-        with self._cond:
-            while self._writer or self._waiting_writers:
-                self._cond.wait()
-            self._readers += 1
-
-    def release_read(self) -> None:
-        with self._cond:
-            self._readers -= 1
-            if self._readers == 0:
-                self._cond.notify_all()
-
-    @contextmanager
-    def read(self):
-        self.acquire_read()
-        try:
-            yield
-        finally:
-            self.release_read()
-
-    @contextmanager
-    def write(self):
-        with self._cond:
-            self._waiting_writers += 1
-            try:
-                while self._writer or self._readers:
-                    self._cond.wait()
-            finally:
-                self._waiting_writers -= 1
-            self._writer = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._writer = False
-                self._cond.notify_all()
+SNAPSHOTS = ".ui-snapshots"
+_serial = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -95,135 +48,197 @@ class AskOptions:
 Progress = Callable[[str, int, int], None]
 
 
+@dataclass(eq=False)
+class Snapshot:
+    """One index version as questions read it, with the Answerers built on it."""
+
+    index: CaseIndex
+    folder: Path
+    version: str
+    refs: int = 0
+    retired: bool = False
+    answerers: OrderedDict = field(default_factory=OrderedDict)
+
+
+def _link_or_copy(src: Path, dest: Path) -> None:
+    try:
+        os.link(src, dest)
+    except OSError:  # a file system without hard links
+        shutil.copy2(src, dest)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class Engine:
     def __init__(self, settings: Settings, uploads_dir: str | Path) -> None:
         self.settings = settings
+        self.root = Path(settings.index_dir)
         self.uploads_dir = Path(uploads_dir)
-        self.rw = RWLock()
-        self._mutex = threading.Lock()  # guards the swap of _index and the answerer cache
-        self._index: CaseIndex | None = None
         self.error = ""
-        self._answerers: OrderedDict[AskOptions, Answerer] = OrderedDict()
-        with self._mutex:
-            self._open()
+        self._mutex = threading.Lock()  # guards _snap and the reference counts
+        self._reload_lock = threading.Lock()  # one snapshot taken at a time
+        self._write_lock = threading.Lock()  # index writes, one at a time
+        self._snap: Snapshot | None = None
+        self._sweep_stale_snapshots()
+        self._reload()
 
-    # --- state -----------------------------------------------------------------------------
-    def _new_index(self, load: bool = True) -> CaseIndex:
-        s = self.settings
-        return CaseIndex(s.index_dir, s.embedding, s.chunk_tokens, s.lexical, load=load)
-
-    def _open(self) -> None:
+    # --- snapshots -------------------------------------------------------------------------
+    def _live_version(self) -> str:
         try:
-            self._index, self.error = self._new_index(), ""
-        except RagError as exc:
-            self._index, self.error = None, str(exc)
-        self._answerers.clear()
+            return (self.root / "CURRENT").read_text(encoding="utf-8").strip()
+        except OSError:
+            return ""
+
+    def _take_snapshot(self) -> Snapshot | None:
+        s = self.settings
+        for _ in range(5):
+            version = self._live_version()
+            if not version:
+                return None
+            folder = self.root / SNAPSHOTS / f"{os.getpid()}-{next(_serial)}"
+            try:
+                (folder / version).mkdir(parents=True)
+                for f in (self.root / version).iterdir():
+                    if f.is_file():
+                        _link_or_copy(f, folder / version / f.name)
+                (folder / "CURRENT").write_text(version, encoding="utf-8")
+                index = CaseIndex(folder, s.embedding, s.chunk_tokens, s.lexical)
+                return Snapshot(index=index, folder=folder, version=version)
+            except FileNotFoundError:  # that version was replaced while being linked: take the new one
+                shutil.rmtree(folder, ignore_errors=True)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+        raise IndexUnusableError(f"索引 {self.root} 正在被频繁改写，暂时无法读取，请稍后再试。")
+
+    def _reload(self, only_if_changed: bool = False) -> None:
+        with self._reload_lock:
+            if only_if_changed and self._live_version() == (self._snap.version if self._snap else ""):
+                return  # another thread has just followed the change
+            try:
+                snap, error = self._take_snapshot(), ""
+            except RagError as exc:
+                snap, error = None, str(exc)
+            with self._mutex:
+                old, self._snap, self.error = self._snap, snap, error
+                if old is not None:
+                    old.retired = True
+                    if old.refs == 0:
+                        shutil.rmtree(old.folder, ignore_errors=True)
 
     def _refresh(self) -> None:
         """Another process (rag ingest) may have swapped the index: follow it."""
-        current = Path(self.settings.index_dir) / "CURRENT"
-        try:
-            live = current.read_text(encoding="utf-8").strip() if current.exists() else ""
-        except OSError:
-            return
-        with self._mutex:
-            have = self._index.version_dir.name if self._index is not None and self._index.exists else ""
-            if live != have and (live or have):
-                self._open()
+        live = self._live_version()
+        snap = self._snap
+        if live != (snap.version if snap is not None else "") and not self._write_lock.locked():
+            self._reload(only_if_changed=True)
 
-    def index(self) -> CaseIndex:
-        """The live index (call with the read lock held); raises when there is none."""
+    def _release(self, snap: Snapshot) -> None:
+        with self._mutex:
+            snap.refs -= 1
+            if snap.retired and snap.refs == 0:
+                shutil.rmtree(snap.folder, ignore_errors=True)
+
+    def _sweep_stale_snapshots(self) -> None:
+        """Snapshot folders left by processes that are gone."""
+        for folder in (self.root / SNAPSHOTS).glob("*-*"):
+            pid = folder.name.split("-", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+                shutil.rmtree(folder, ignore_errors=True)
+
+    @contextmanager
+    def reading(self) -> Iterator[Snapshot]:
+        """The live snapshot, kept readable until the block ends; raises when there is no index."""
         self._refresh()
-        index = self._index
-        if index is None:
+        with self._mutex:
+            snap = self._snap
+            if snap is not None:
+                snap.refs += 1
+        if snap is None:
             raise IndexUnusableError(self.error or NO_INDEX)
-        if not index.exists:
-            raise IndexUnusableError(NO_INDEX)
-        return index
+        try:
+            yield snap
+        finally:
+            self._release(snap)
 
     def peek(self) -> CaseIndex | None:
-        """The live index or None, for status displays."""
-        with self.rw.read():
-            try:
-                return self.index()
-            except RagError:
-                return None
+        """The live index or None, for status displays (manifest only: nothing read from disk)."""
+        self._refresh()
+        snap = self._snap
+        return snap.index if snap is not None else None
 
-    def answerer(self, options: AskOptions) -> Answerer:
-        index = self.index()
+    def answerer(self, snap: Snapshot, options: AskOptions) -> Answerer:
         with self._mutex:
-            if self._index is not index:  # swapped meanwhile: the cache belongs to the new one
-                index = self._index
-            answerer = self._answerers.get(options)
-            if answerer is None:
-                s = self.settings
-                config = ChainConfig(
-                    backend=options.backend, k=options.k, place=options.place or None,
-                    local_model_path=s.local_model_path, llm_url=options.llm_url, llm_key=options.llm_key,
-                    llm_model=options.llm_model, llm_timeout=s.llm_timeout, max_question_chars=s.max_question_chars,
-                )
-                if options.backend == "local":  # as `rag ask`: short prompts for a small CPU model
-                    config.compact_context, config.context_paragraphs = True, 4
-                answerer = Answerer(index, config)
-                self._answerers[options] = answerer
-                while len(self._answerers) > 16:
-                    self._answerers.popitem(last=False)
-            else:
-                self._answerers.move_to_end(options)
-            return answerer
+            answerer = snap.answerers.get(options)
+            if answerer is not None:
+                snap.answerers.move_to_end(options)
+                return answerer
+        s = self.settings
+        config = ChainConfig(
+            backend=options.backend, k=options.k, place=options.place or None,
+            local_model_path=s.local_model_path, llm_url=options.llm_url, llm_key=options.llm_key,
+            llm_model=options.llm_model, llm_timeout=s.llm_timeout, max_question_chars=s.max_question_chars,
+        )
+        if options.backend == "local":  # as `rag ask`: short prompts for a small CPU model
+            config.compact_context, config.context_paragraphs = True, 4
+        answerer = Answerer(snap.index, config)
+        with self._mutex:
+            answerer = snap.answerers.setdefault(options, answerer)
+            while len(snap.answerers) > 16:
+                snap.answerers.popitem(last=False)
+        return answerer
 
     # --- reading ---------------------------------------------------------------------------
     def stream(self, question: str, history: list[Turn], options: AskOptions) -> Iterator[dict]:
-        """Answerer.stream with the read lock held while the index is searched (until the
-        first event after the chain's "检索中…" status)."""
-        self.rw.acquire_read()
-        locked = True
-        try:
-            answerer = self.answerer(options)
-            retrieving = False
-            for event in answerer.stream(question, history):
-                if locked and retrieving:
-                    self.rw.release_read()
-                    locked = False
-                if event["type"] == "status" and event.get("text", "").startswith("检索"):
-                    retrieving = True
-                yield event
-        finally:
-            if locked:
-                self.rw.release_read()
+        """Answerer.stream on the snapshot that was live when the question came."""
+        with self.reading() as snap:
+            yield from self.answerer(snap, options).stream(question, history)
+
+    def ask(self, question: str, options: AskOptions | None = None) -> AnswerResult:
+        with self.reading() as snap:
+            return self.answerer(snap, options or AskOptions()).ask(question)
 
     def search(self, query: str, *, k: int, mode: str, place: str = "") -> list:
-        with self.rw.read():
-            index = self.index()
+        with self.reading() as snap:
             s = self.settings
-            return index.retriever(k=k, fetch_k=s.fetch_k, rrf_k=s.rrf_k, mode=mode,
-                                   place=place or None).search(query)
+            return snap.index.retriever(k=k, fetch_k=s.fetch_k, rrf_k=s.rrf_k, mode=mode,
+                                        place=place or None).search(query)
 
     def documents(self) -> list[dict]:
-        with self.rw.read():
-            try:
-                return self.index().documents()
-            except RagError:
-                return []
+        try:
+            with self.reading() as snap:
+                return snap.index.documents()
+        except RagError:
+            return []
 
     def places(self) -> list[str]:
-        with self.rw.read():
-            try:
-                return self.index().places()
-            except RagError:
-                return []
+        try:
+            with self.reading() as snap:
+                return snap.index.places()
+        except RagError:
+            return []
 
     # --- writing ---------------------------------------------------------------------------
+    @property
+    def writing(self) -> bool:
+        return self._write_lock.locked()
+
     @contextmanager
     def _writing(self):
-        with self.rw.write():
+        with self._write_lock:
             try:
-                writer = self._new_index(load=False)
-                yield writer
+                s = self.settings
+                yield CaseIndex(self.root, s.embedding, s.chunk_tokens, s.lexical, load=False)
             finally:
-                with self._mutex:
-                    self._open()
-
+                self._reload()
     def add_files(self, files: list[str | Path], progress: Progress | None = None) -> tuple[IngestReport, list[tuple[str, str]]]:
         """Check each upload, copy the good ones into the uploads folder, ingest them.
 

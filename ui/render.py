@@ -152,7 +152,8 @@ def _notes_html(r: AnswerResult) -> str:
         return ""
     out = []
     for note in r.notes:
-        warn = any(w in note for w in ("不可用", "出错", "没有通过", "删除"))
+        warn = (any(w in note for w in ("不可用", "出错", "没有通过", "删除了"))
+                or re.search(r"[1-9]\d* 句因无依据删除", note) is not None)
         out.append(f'<div class="note{" warn" if warn else ""}">{"⚠" if warn else "ℹ"} {esc(note)}</div>')
     return '<div class="notes">' + "".join(out) + "</div>"
 

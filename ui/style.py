@@ -130,7 +130,9 @@ details.src-turn > summary { cursor: pointer; color: #64748b; }
 
 /* documents and retrieval tables */
 #docs-table, #hits-table { font-size: 13.5px; }
-#docs-summary p { font-size: 14px; margin: 4px 0 8px; }
+#docs-status { min-height: 64px; }
+#docs-status .status { margin-bottom: 6px; }
+.docs-summary { font-size: 14px; color: #334155; margin: 4px 0 8px; }
 
 @media (max-width: 900px) {
   #conversation .conv { height: auto; max-height: 70vh; }

@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from conftest import GOLDEN
+from casedata import GOLDEN
 from rag.golden import load_golden
 from rag.lexical import tokenize
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import GOLDEN
+from casedata import GOLDEN
 from rag.golden import load_golden
 from rag.store import FaissStore, _embed_query
 

@@ -92,6 +92,11 @@ def browser():
         b.close()
 
 
+@pytest.fixture(scope="session")
+def viewport() -> dict:
+    return dict(VIEWPORT)
+
+
 @pytest.fixture
 def page(browser, ui_server):
     context = browser.new_context(locale="zh-CN", viewport=VIEWPORT, accept_downloads=True)

@@ -40,6 +40,13 @@ def toast_text(page, needle: str) -> str:
     return toast.locator("[data-testid=toast-text]", has_text=needle).first.inner_text()
 
 
+def settle(page) -> None:
+    """No hover or focus styles in a screenshot."""
+    page.mouse.move(5, 5)
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.wait_for_timeout(300)
+
+
 def close_toasts(page) -> None:
     for button in page.locator("[data-testid=toast-close]").all():
         button.click()
@@ -121,7 +128,7 @@ def test_answer_streams_in_with_citations_and_sources(page, screenshots):
     # screenshot: the multi-source answer with its highlighted source
     page.locator("#conversation #turn-2 a.cite").nth(1).click()
     page.wait_for_timeout(900)
-    page.mouse.move(5, 5)
+    settle(page)
     page.screenshot(path=str(screenshots / "chat.png"))
 
 
@@ -171,6 +178,27 @@ def test_export_markdown_word_and_json(page, tmp_path):
     download.value.save_as(both)
     text = both.read_text(encoding="utf-8")
     assert SAMPLE in text and "岑溪市怎样用牛娘戏参与基层治理" in text
+
+
+def test_local_model_answer_streams_in(page):
+    """With the local model (if `rag model` has assembled it here), tokens appear before the end."""
+    from rag.local_model import model_path
+
+    if not model_path().is_file():
+        pytest.skip(f"local model not assembled at {model_path()} (run `rag model`)")
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
+    page.get_by_text("回答设置").click()
+    page.get_by_label("本地模型").check()
+    page.evaluate("""() => { window.__streamed = '';
+        new MutationObserver(() => {
+            const p = document.querySelector('#conversation .turn.pending .streaming');
+            if (p && p.innerText.trim().length > window.__streamed.length) window.__streamed = p.innerText.trim();
+        }).observe(document.body, {subtree: true, childList: true, characterData: true}); }""")
+    answer = ask(page, "莱阳市的物业费收缴率提升到了多少？", 1)
+    assert page.evaluate("window.__streamed"), "no partial answer was shown while generating"
+    assert "93%" in answer
+    assert page.locator("#conversation #turn-1 a.cite").count() >= 1
+    assert "本地模型" in page.locator("#conversation #turn-1 .meta").inner_text()
 
 
 # --- messages --------------------------------------------------------------------------------
@@ -224,7 +252,7 @@ def test_upload_gbk_article_answer_from_it_then_remove(page, ui_server, tmp_path
     listing = table.inner_text()
     assert listing.index(name) < listing.index("000_a9507c89ce477295.txt")  # the newest document on top
     close_toasts(page)
-    page.mouse.move(5, 5)
+    settle(page)
     page.screenshot(path=str(screenshots / "documents.png"))
 
     open_tab(page, "问答")
@@ -277,7 +305,7 @@ def test_retrieval_tab_lists_ranked_paragraphs(page, screenshots):
         assert header in text
     assert "山东省烟台市莱阳市" in text and LAIYANG_QUOTE in text
     assert "1.0000" in text  # the best paragraph's fused score
-    page.mouse.move(5, 5)
+    settle(page)
     page.screenshot(path=str(screenshots / "retrieval.png"))
 
 
@@ -350,19 +378,19 @@ def test_screenshots_are_real_pngs(screenshots):
         assert (width, height) == (1440, 900)
 
 
-def test_page_without_an_index_says_what_to_do(browser, tmp_path):
+def test_page_without_an_index_says_what_to_do(browser, viewport, tmp_path):
     """build_app in-process, against an empty index folder: the page says how to get one."""
-    from conftest import VIEWPORT, free_port
-
     from rag.config import Settings
     from ui.app import build_app, launch_options
 
     demo = build_app(Settings(index_dir=tmp_path / "index"), uploads_dir=tmp_path / "uploads")
     demo.queue(default_concurrency_limit=2)
-    port = free_port()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
                 ssr_mode=False, **launch_options())
-    context = browser.new_context(locale="zh-CN", viewport=VIEWPORT)
+    context = browser.new_context(locale="zh-CN", viewport=viewport)
     try:
         page = context.new_page()
         page.goto(f"http://127.0.0.1:{port}/")

