@@ -107,12 +107,15 @@ class CaseIndex:
         current = self.root / "CURRENT"
         if not current.exists():
             return
-        name = current.read_text(encoding="utf-8").strip()
-        version = self.root / name
         try:
+            name = current.read_text(encoding="utf-8").strip()
+            version = self.root / name
             manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise IndexUnusableError(f"索引清单损坏或缺失（{version}）：{exc}。请重建索引：rag ingest --rebuild 目录") from exc
+            if not isinstance(manifest, dict) or not isinstance(manifest.get("embedding"), dict):
+                raise ValueError("清单内容不完整")
+            manifest["embedding"]["spec"], manifest["embedding"]["dim"]  # noqa: B018 (must exist)
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # JSON and decoding errors are ValueErrors
+            raise IndexUnusableError(f"索引清单损坏或缺失（{self.root}）：{exc}。请重建索引：rag ingest --rebuild 目录") from exc
         if manifest.get("format") != FORMAT_VERSION:
             raise IndexUnusableError(f"索引格式版本 {manifest.get('format')} 与本程序（{FORMAT_VERSION}）不符，请重建索引。")
         built_with = manifest["embedding"]["spec"]
@@ -131,12 +134,17 @@ class CaseIndex:
         self.store = FaissStore.load_local(version, embeddings, manifest["embedding"]["dim"])
         try:
             self.bm25 = BM25Index.load(version)
-        except (OSError, json.JSONDecodeError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexUnusableError(f"词法索引损坏（{version}）：{exc}。请重建索引：rag ingest --rebuild") from exc
         if len(self.bm25) != len(self.store):
             raise IndexUnusableError("索引损坏：词法索引与向量索引的条数不一致。请重建索引：rag ingest --rebuild")
-        if not (version / "docs.sqlite").exists():
-            raise IndexUnusableError(f"索引缺少文档库 docs.sqlite（{version}）。请重建索引。")
+        try:
+            if not (version / "docs.sqlite").exists():
+                raise sqlite3.DatabaseError("docs.sqlite is missing")
+            with self._db(version / "docs.sqlite") as db:
+                db.execute("SELECT COUNT(*) FROM paragraphs").fetchone()
+        except sqlite3.Error as exc:
+            raise IndexUnusableError(f"索引的文档库 docs.sqlite 损坏或缺失（{version}）：{exc}。请重建索引：rag ingest --rebuild 目录") from exc
         self.manifest, self.version_dir = manifest, version
 
     def require(self) -> None:

@@ -46,8 +46,12 @@ class HybridRetriever(BaseRetriever):
         return self.search(query)
 
     def search(self, query: str, k: int | None = None, **overrides: Any) -> list[Document]:
-        k = k or self.k
+        k = self.k if k is None else k
         mode = overrides.get("mode", self.mode)
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        if mode not in MODES or self.fusion not in ("weighted", "rrf"):
+            raise ValueError(f"unknown mode {mode!r} or fusion {self.fusion!r}")
         place = overrides.get("place", self.place)
         doc = overrides.get("doc", self.doc)
         n = len(self.store)

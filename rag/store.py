@@ -50,9 +50,14 @@ class FaissStore(VectorStore):
 
     def add_vectors(self, vectors: np.ndarray, texts: list[str], metadatas: list[dict] | None = None, *,
                     ids: list[str] | None = None) -> list[str]:
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
         metadatas = metadatas or [{} for _ in texts]
         ids = ids or [str(uuid.uuid4()) for _ in texts]
+        if not (len(vectors) == len(texts) == len(metadatas) == len(ids)):
+            raise ValueError(f"lengths differ: {len(vectors)} vectors, {len(texts)} texts, "
+                             f"{len(metadatas)} metadatas, {len(ids)} ids")
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+        if len(set(ids)) != len(ids):
+            raise ValueError("duplicate ids in one call")
         duplicate = [i for i in ids if i in self._row_of]
         if duplicate:
             raise ValueError(f"ids already in the store: {duplicate[:3]}")
@@ -147,7 +152,8 @@ class FaissStore(VectorStore):
             index = faiss.read_index(str(folder / VECTORS_FILE))
             with open(folder / DOCS_FILE, encoding="utf-8") as f:
                 rows = [json.loads(line) for line in f if line.strip()]
-        except (OSError, RuntimeError, json.JSONDecodeError) as exc:
+            docs = [Document(id=r["id"], page_content=r["text"], metadata=r["metadata"]) for r in rows]
+        except (OSError, RuntimeError, ValueError, KeyError, TypeError) as exc:  # decoding errors are ValueErrors
             raise IndexUnusableError(f"索引文件损坏或不完整（{folder}）：{exc}。请重建索引：rag ingest --rebuild") from exc
         if index.d != dim:
             raise IndexUnusableError(f"索引向量维度为 {index.d}，与嵌入模型的维度 {dim} 不符。请重建索引：rag ingest --rebuild")
@@ -156,7 +162,7 @@ class FaissStore(VectorStore):
                 f"索引损坏：向量 {index.ntotal} 条，文本 {len(rows)} 条，两者不一致。请重建索引：rag ingest --rebuild")
         store = cls(embeddings, dim)
         store.index = index
-        store.docs = [Document(id=r["id"], page_content=r["text"], metadata=r["metadata"]) for r in rows]
+        store.docs = docs
         store._row_of = {d.id: i for i, d in enumerate(store.docs)}
         return store
 

@@ -52,9 +52,6 @@ def test_crlf_and_cr_line_ends_become_lf(tmp_path):
     assert load(path).text == TEXT
 
 
-@pytest.mark.xfail(strict=True, raises=(AssertionError, InputError), reason=(
-    "BUG rag/loaders.py:67/78-81: _mostly_cjk_or_ascii() counts “”—…□ (U+2000-U+25FF) as foreign, so a short "
-    "GBK text with Chinese quotes falls through to charset_normalizer, which decodes it as cp949/big5 mojibake"))
 def test_short_gbk_title_with_chinese_quotes(tmp_path):
     text = "“三所联动” 筑牢平安防线\n"
     path = tmp_path / "title.txt"

