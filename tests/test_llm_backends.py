@@ -60,18 +60,22 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def llama_server(gguf):
+def llama_server(gguf, tmp_path_factory):
     port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1", "--port", str(port),
-         "--n_ctx", "4096", "--model_alias", "qwen-local"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    # the server's log goes to a file: llama.cpp writes a lot while loading, and an unread pipe
+    # would fill up and stall it
+    with open(log, "wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1", "--port",
+             str(port), "--n_ctx", "4096", "--model_alias", "qwen-local"],
+            stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 180
+    deadline = time.time() + 300
     while time.time() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"llama_cpp.server exited: {proc.stderr.read().decode(errors='replace')[-2000:]}")
+            pytest.fail(f"llama_cpp.server exited: {log.read_text(errors='replace')[-2000:]}")
         try:
             with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
                 if response.status == 200:
@@ -80,7 +84,7 @@ def llama_server(gguf):
             time.sleep(1)
     else:
         proc.kill()
-        pytest.fail("llama_cpp.server did not become ready in 180 s")
+        pytest.fail(f"llama_cpp.server did not become ready in 300 s: {log.read_text(errors='replace')[-2000:]}")
     yield url
     proc.terminate()
     try:
