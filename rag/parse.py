@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .lexical import _jieba
 from .places import find_place
 from .schema import Article, Paragraph, ParsedDoc, Place
 
@@ -381,22 +382,18 @@ def _leading_close_quote(tail: str) -> bool:
 
 def _starts_with_word(text: str) -> bool:
     """"地方…" starts with a word; "地艺术家…" starts with a stray character."""
-    import jieba
-
-    first = next(iter(jieba.cut(text[:6], HMM=False)), "")
+    first = next(iter(_jieba().cut(text[:6], HMM=False)), "")
     return len(first) >= 2
 
 
 @lru_cache(maxsize=4096)
 def _word_across(head: str, tail: str) -> bool:
     """True when a dictionary word spans the cut: "打" + "造议事" → 打造."""
-    import jieba
-
     left, right = head[-3:], tail[:3]
     if not left or not right or not _is_cjk(left[-1]) or not _is_cjk(right[0]):
         return False
     pos = 0
-    for word in jieba.cut(left + right, HMM=False):
+    for word in _jieba().cut(left + right, HMM=False):
         end = pos + len(word)
         if pos < len(left) < end and len(word) >= 2:
             return True

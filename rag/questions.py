@@ -94,6 +94,9 @@ def _measure_terms(text: str, terms: list[str]) -> list[str]:
 def _nouns(text: str) -> set[str]:
     import jieba.posseg
 
+    from .lexical import _jieba
+
+    _jieba()  # quiet logger, dictionary loaded once
     return {w for w, flag in jieba.posseg.cut(text)
             if flag.startswith(("n", "vn")) or re.search(r"[率数量额费次]$", w)}
 

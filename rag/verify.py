@@ -13,7 +13,6 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from .places import PROVINCES
 
@@ -109,12 +108,10 @@ def split_sentences(answer: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=1)
 def _jieba():
-    import jieba
+    from .lexical import _jieba as quiet_jieba
 
-    jieba.setLogLevel(60)
-    return jieba
+    return quiet_jieba()
 
 
 def key_terms(sentence: str, place_vocab: Iterable[str] = ()) -> list[str]:
