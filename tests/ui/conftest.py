@@ -109,6 +109,12 @@ def page(browser, ui_server):
 
 
 @pytest.fixture(scope="session")
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(tmp_path_factory) -> Path:
+    """Screenshots of the main views. They go to a temporary folder, so a test run leaves the
+    tree clean; RAG_UPDATE_SCREENSHOTS=1 writes them to docs/screenshots for the README."""
+    import os
+
+    if os.environ.get("RAG_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
