@@ -34,7 +34,7 @@ from . import PARSER_VERSION
 from .chunks import chunk_paragraph
 from .embeddings import load_embeddings
 from .errors import IndexUnusableError, InputError, RagError
-from .lexical import BM25Index
+from .lexical import BM25Index, tokenize
 from .loaders import SUPPORTED, load
 from .parse import parse_text
 from .retriever import HybridRetriever
@@ -375,14 +375,14 @@ class CaseIndex:
             for a in d.articles:
                 for p in a.body:
                     new_chunks.extend((p, c) for c in chunk_paragraph(p, self.chunk_tokens))
-        missing = [c.embed_text for _, c in new_chunks if c.hash not in cache]
-        missing = list(dict.fromkeys(missing))
+        missing = {c.hash: c.embed_text for _, c in new_chunks if c.hash not in cache}  # hash → text, once each
+        hashes = list(missing)
         fresh: dict[str, np.ndarray] = {}
         batch = 32
-        for start in range(0, len(missing), batch):
-            part = missing[start:start + batch]
-            for text, vector in zip(part, _embed_documents(embeddings, part)):
-                fresh[paragraph_hash(text)] = vector
+        for start in range(0, len(hashes), batch):
+            part = hashes[start:start + batch]
+            for h, vector in zip(part, _embed_documents(embeddings, [missing[h] for h in part])):
+                fresh[h] = vector
             if progress:
                 progress("计算向量", min(start + batch, len(missing)), len(missing))
         report.embedded += len(missing)
@@ -398,7 +398,7 @@ class CaseIndex:
                 "place": p.place.name, "place_full": p.place.full, "title": p.title, "hash": c.hash,
             })
             ids.append(c.id)
-            tokens.append(_lexical_tokens(c.embed_text, bm25.mode))
+            tokens.append(tokenize(c.embed_text, bm25.mode))
             vectors.append(vector)
         store = FaissStore(embeddings, dim)
         if texts:
@@ -433,12 +433,6 @@ class CaseIndex:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _lexical_tokens(text: str, mode: str) -> list[str]:
-    from .lexical import tokenize
-
-    return tokenize(text, mode)
 
 
 def _paragraph_document(r: sqlite3.Row) -> Document:

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from .lexical import _jieba
 from .places import find_place
-from .schema import Article, Paragraph, ParsedDoc, Place
+from .schema import Article, Paragraph, ParsedDoc, Place, strip_suffix
 
 TERMINAL = "。！？!?…；;"
 CLOSERS = "”’」』）)】》\"' \u3000"
@@ -279,10 +279,7 @@ def _distinct_names(place: Place) -> set[str]:
     names = set()
     level = place.county or place.city
     if level:
-        names.add(level)
-        short = re.sub(r"(市|区|县|旗)$", "", level)
-        if len(short) >= 2:
-            names.add(short)
+        names |= {level, strip_suffix(level)}
     return names
 
 

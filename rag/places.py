@@ -4,14 +4,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from .schema import Place
+from .schema import Place, strip_suffix
 
 PROVINCES = (
     "北京市 天津市 上海市 重庆市 河北省 山西省 辽宁省 吉林省 黑龙江省 江苏省 浙江省 安徽省 福建省 江西省 "
     "山东省 河南省 湖北省 湖南省 广东省 海南省 四川省 贵州省 云南省 陕西省 甘肃省 青海省 台湾省 "
     "内蒙古自治区 广西壮族自治区 西藏自治区 宁夏回族自治区 新疆维吾尔自治区 香港特别行政区 澳门特别行政区"
 ).split()
-_SHORT_PROVINCE = {p: re.sub(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$", "", p) for p in PROVINCES}
+_SHORT_PROVINCE = {p: strip_suffix(p) for p in PROVINCES}
 
 _PROVINCE_RE = "|".join(sorted(PROVINCES, key=len, reverse=True))
 # A county-level or city-level unit: two to four characters and a suffix. Longer names in this

@@ -14,7 +14,9 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .lexical import _jieba
 from .places import PROVINCES
+from .schema import strip_suffix
 
 _CITE = re.compile(r"\[(\d{1,3})\]")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -108,12 +110,6 @@ def split_sentences(answer: str) -> list[str]:
     return out
 
 
-def _jieba():
-    from .lexical import _jieba as quiet_jieba
-
-    return quiet_jieba()
-
-
 def key_terms(sentence: str, place_vocab: Iterable[str] = ()) -> list[str]:
     text = normalise(strip_citations(sentence))
     places = set(place_vocab)
@@ -160,16 +156,12 @@ def check(sentence: str, sources: list[Source], place_vocab: Iterable[str] = ())
     if not sources:
         return Support(supported=False, missing_numbers=numbers, term_coverage=0.0, bigram_coverage=0.0)
     missing = [n for n in numbers if not _has_number(n, haystack)]
-    wrong = [p for p in mentioned if p not in names and p not in haystack and _short(p) not in names]
+    wrong = [p for p in mentioned if p not in names and p not in haystack and strip_suffix(p) not in names]
     coverage = sum(t in haystack for t in terms) / len(terms) if terms else 1.0
     grams = _bigrams(normalise(body)) - _bigrams("".join(mentioned))
     bigram_coverage = len(grams & _bigrams(haystack)) / len(grams) if grams else 1.0
     ok = not missing and not wrong and (coverage >= TERM_THRESHOLD or bigram_coverage >= BIGRAM_THRESHOLD)
     return Support(ok, True, missing, wrong, coverage, bigram_coverage)
-
-
-def _short(place: str) -> str:
-    return re.sub(r"(省|市|区|县|壮族自治区|回族自治区|维吾尔自治区|自治区)$", "", place)
 
 
 @dataclass
