@@ -18,6 +18,7 @@ from langchain_core.documents import Document
 from langchain_core.output_parsers import StrOutputParser
 
 from . import extractive
+from .context import build_context, context_numbers
 from .errors import RagError
 from .index import CaseIndex
 from .llm import load_prompt, local_chat_model, openai_chat_model
@@ -100,8 +101,7 @@ class Answerer:
         else:
             answer, refused = "", False
             try:
-                shown = self._context_docs(q, docs, evidence)
-                for token in self._generate(q, standalone, docs, shown, evidence):
+                for token in self._generate(q, standalone, docs, evidence):
                     answer += token
                     if "first_token" not in timings:
                         timings["first_token"] = _ms(started)
@@ -193,31 +193,9 @@ class Answerer:
         except Exception:
             return ""
 
-    def _context_docs(self, q: Question, docs: list[Document], evidence) -> list[int]:
-        """Which retrieved paragraphs a model sees (their numbers): the best per place for place
-        questions, else the top few. Numbers stay those of the retrieval list."""
-        limit = self.config.context_paragraphs
-        ranked = []
-        for c in evidence.candidates:
-            if c.n not in ranked:
-                ranked.append(c.n)
-        if q.wants_places:  # only the places the evidence supports, one paragraph each
-            return sorted({c.n for c in extractive.best_per_group(q, evidence.candidates)})[: max(limit, 10)]
-        return sorted(ranked[:limit])
-
-    def _generate(self, q: Question, standalone: str, docs: list[Document], shown: list[int],
-                  evidence) -> Iterator[str]:
-        def body(n: int) -> str:
-            text = docs[n - 1].page_content
-            if not self.config.compact_context:
-                return text
-            relevant = [c for c in evidence.candidates if c.n == n and c.sentence_coverage > 0][:3]
-            relevant.sort(key=lambda c: text.find(c.sentence))
-            return "".join(c.sentence for c in relevant) or text[:200]
-
-        context = "\n\n".join(
-            f"[{n}] 地点：{docs[n - 1].metadata['place_full']}｜文章：{docs[n - 1].metadata['title']}\n{body(n)}"
-            for n in shown)
+    def _generate(self, q: Question, standalone: str, docs: list[Document], evidence) -> Iterator[str]:
+        shown = context_numbers(q, evidence, self.config.context_paragraphs)
+        context = build_context(docs, shown, evidence, self.config.compact_context)
         prompt = load_prompt("answer_places" if q.wants_places else "answer")
         chain = prompt | self._chat_model() | StrOutputParser()
         yield from chain.stream({"context": context, "question": standalone})
