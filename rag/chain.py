@@ -90,7 +90,7 @@ class Answerer:
         k = cfg.k_places if q.wants_places else cfg.k_compare if (len(q.places) >= 2 or q.per_article) else cfg.k
         docs = self.index.retriever(k=k, place=cfg.place).search(query)
         timings["retrieve"] = _ms(t)
-        evidence = extractive.assess(q, docs)
+        evidence = extractive.assess(q, docs, self.index.bm25.rarity)
 
         t = time.perf_counter()
         backend = cfg.backend

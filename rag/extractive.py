@@ -8,6 +8,7 @@ article. Nothing is generated, so every sentence is grounded by construction.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
@@ -58,21 +59,43 @@ def phrase_in(phrase: str, text: str) -> bool:
     return bool(words) and all(w in text for w in words)
 
 
-def _coverage(weights: dict[str, float], text: str) -> float:
+def _coverage(weights: dict[str | tuple[str, ...], float], text: str, before: str = "") -> float:
+    """The weighted share of the question's terms in `text`. A named practice (“丰彩桑榆”) may
+    also be earlier in the paragraph (`before`): "打造“丰彩桑榆”品牌…。…服务老年人4522人次" is about it."""
     total = sum(weights.values())
     if not total:
         return 0.0
-    return sum(w for t, w in weights.items() if (phrase_in(t, text) if w >= 4 and len(t) > 3 else t in text)) / total
+    return sum(w for t, w in weights.items()
+               if _holds(t, w, text) or (w >= 4 and isinstance(t, str) and len(t) > 3 and _holds(t, w, before))
+               ) / total
 
 
-def _weights(q: Question) -> dict[str, float]:
-    weights = {t: float(min(len(t), 4)) for t in q.terms}
-    for phrase in q.quoted:  # a named practice weighs as much as the rest of the question
-        weights[normalise(phrase)] = max(4.0, sum(weights.values()))
+def _holds(term: str | tuple[str, ...], weight: float, text: str) -> bool:
+    if isinstance(term, tuple):  # alternatives: any one will do
+        return any(phrase_in(t, text) for t in term)
+    return phrase_in(term, text) if weight >= 4 and len(term) > 3 else term in text
+
+
+def _weights(q: Question, rarity: Callable[[str], float] | None = None) -> dict[str, float]:
+    """Longer and rarer terms weigh more: in this corpus 社区, 服务 and 治理 are in almost every
+    paragraph, while 骑手 or 基金 decide whether a paragraph is about the question."""
+    def weight(term: str) -> float:
+        return min(len(term), 4) * (rarity(term) if rarity else 1.0)
+
+    # words of a group or of a named practice count with it, not again on their own
+    grouped = [t for group in q.alternatives + [q.quoted] for t in q.terms if any(t in phrase for phrase in group)]
+    weights: dict[str | tuple[str, ...], float] = {t: weight(t) for t in q.terms if t not in grouped}
+    for group in q.alternatives:
+        weights[tuple(normalise(p) for p in group)] = max(weight(p) for p in group)
+    # A named practice weighs as much as the rest of the question; in "哪些地方…“X”" it is what
+    # is looked for, so twice as much.
+    share = 2.0 if q.wants_places else 1.0
+    for phrase in q.quoted:
+        weights[normalise(phrase)] = max(4.0, share * sum(weights.values()))
     return weights
 
 
-def assess(q: Question, docs: list[Document]) -> Evidence:
+def assess(q: Question, docs: list[Document], rarity: Callable[[str], float] | None = None) -> Evidence:
     """Do the retrieved paragraphs answer the question? Decided on evidence, not on a model's say."""
     if q.unknown_places and not q.places:
         return Evidence(False, f"已导入的文档中没有关于{'、'.join(q.unknown_places)}的报道。")
@@ -86,17 +109,19 @@ def assess(q: Question, docs: list[Document]) -> Evidence:
         if not pool:
             where = "、".join(q.places)
             return Evidence(False, f"文档中没有{where}{'、'.join(q.years)}年的相关内容。")
-    weights = _weights(q)
+    weights = _weights(q, rarity)
     if not weights:
         return Evidence(False, "问题中没有可以检索的关键词，请换个说法。")
     candidates = []
     for n, d in pool:
         paragraph_cov = _coverage(weights, normalise(d.metadata.get("title", "") + d.page_content))
+        before = ""
         for sentence in sentences_of(d.page_content):  # quoted as written, matched normalised
             sentence = sentence.strip()
-            if len(sentence) < 6:
-                continue
-            candidates.append(Candidate(n, d, sentence, _coverage(weights, normalise(sentence)), paragraph_cov))
+            if len(sentence) >= 6:
+                coverage = _coverage(weights, normalise(sentence), normalise(before))
+                candidates.append(Candidate(n, d, sentence, coverage, paragraph_cov))
+            before += sentence
     broad = q.per_article or len(q.places) >= 2  # comparisons: each side may word it differently
     if q.numeric:  # a figure, in a sentence that names what is counted
         candidates = [c for c in candidates if re.search(r"\d", c.sentence)

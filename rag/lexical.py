@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -76,6 +77,30 @@ class BM25Index:
         if not terms:
             return np.zeros(len(self.tokens), dtype=np.float32)
         return np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
+
+    def doc_freq(self, term: str) -> int:
+        """About how many rows hold `term` as a substring: its rarest character bigram (an upper
+        bound that also counts words jieba splits or does not know, such as 非遗), or its own
+        token without bigrams."""
+        if self._bm25 is None:
+            return 0
+        runs = _CJK_RUN.findall(term) if self.mode != "jieba" else []
+        sizes = [self._column_size("#" + r[i:i + 2]) or 0 for r in runs for i in range(len(r) - 1)]
+        return min(sizes) if sizes else (self._column_size(term.lower()) or 0)
+
+    def rarity(self, term: str) -> float:
+        """1 for a term in every row, up to 1 + ln(rows) for a term in one. A term in no row
+        (the user's own wording: 规模, 情况) cannot tell paragraphs apart and counts as common."""
+        rows = len(self.tokens)
+        df = self.doc_freq(term)
+        return 1.0 + math.log(rows / df) if df and rows else 1.0
+
+    def _column_size(self, token: str) -> int | None:
+        i = self._bm25.vocab_dict.get(token)
+        if i is None:
+            return None
+        indptr = self._bm25.scores["indptr"]
+        return int(indptr[i + 1] - indptr[i]) if i + 1 < len(indptr) else None
 
     def save(self, folder: str | Path) -> None:
         with open(Path(folder) / TOKENS_FILE, "w", encoding="utf-8") as f:

@@ -25,7 +25,8 @@ _NOT_PLACE_CHARS = set("的了或与和由在用把将从为让是有哪些什�
 _NOT_PLACE = {"城市", "社区", "小区", "全市", "全区", "全县", "辖区", "城区", "市区", "园区", "片区", "街区", "本市", "该市",
               "地区", "哪个区", "哪个市", "哪个县", "哪些市", "哪些区", "哪些县", "新区", "老区", "山区", "郊区"}
 _QUESTION_WORDS = {"哪些", "地方", "哪里", "哪个", "城市", "什么", "如何", "怎样", "怎么", "多少", "情况", "做法", "举措",
-                   "分别", "各自", "不同", "区别", "报道", "两篇", "提到", "介绍", "有没有", "是否", "具体", "主要", "哪些地方"}
+                   "分别", "各自", "不同", "区别", "报道", "两篇", "提到", "介绍", "有没有", "是否", "具体", "主要", "哪些地方",
+                   "规模", "数量", "名称", "内容"}
 
 
 @dataclass
@@ -42,6 +43,8 @@ class Question:
     terms: list[str] = field(default_factory=list)
     quoted: list[str] = field(default_factory=list)  # “红色物业”: a named practice must appear as written
     measure_terms: list[str] = field(default_factory=list)  # the words around 多少: what is counted
+    # "长者食堂、长者饭堂或老年食堂", "外卖骑手等新就业群体": any one of a group will do
+    alternatives: list[list[str]] = field(default_factory=list)
 
 
 def analyse(text: str, known_places: list[str]) -> Question:
@@ -72,7 +75,77 @@ def analyse(text: str, known_places: list[str]) -> Question:
     q.quoted = [m.strip() for m in _QUOTED.findall(text) if len(m.strip()) >= 2]
     if q.numeric:
         q.measure_terms = _measure_terms(text, q.terms)
+    q.alternatives = _alternatives(text)
     return q
+
+
+def _alternatives(text: str) -> list[list[str]]:
+    """Groups of wordings any one of which answers: the items of an "A、B或C" list (short noun
+    phrases), and "X等Y", where X is an example of Y."""
+    groups = []
+    for clause in re.split(r"[，,。？?！!；;：:（）()“”\"]", text):
+        if "或" in clause:
+            *before, last = re.split(r"或者|或", clause)
+            items = "或".join(before).split("、") + [_head(last)]
+            if items[-1]:  # "…或让他们参与治理": two doings, not two names of one thing
+                items[0] = _tail(items[0], max(len(x) for x in items[1:]))
+                items = [x for x in items if len(x) >= 2]
+                if len(items) >= 2 and max(len(x) for x in items) <= 8:
+                    groups.append(items)
+        for m in re.finditer(r"([\u4e00-\u9fa5]{2,8})等([\u4e00-\u9fa5]{2,12})", clause):
+            example, kind = _tail(m.group(1), 4, verbs_stop=False), _noun_phrase(m.group(2))
+            if example and kind:
+                groups.append([example, kind])
+    return groups
+
+
+def _words(text: str) -> list[tuple[str, str]]:
+    import jieba.posseg
+
+    from .lexical import _jieba
+
+    _jieba()
+    return [(w, flag) for w, flag in jieba.posseg.cut(text)]
+
+
+def _tail(text: str, length: int, verbs_stop: bool = True) -> str:
+    """The last words of `text` up to about `length` characters, not past a particle, a
+    preposition or a verb ("设立了社区基金" → "社区基金", "让居民" → "居民")."""
+    out = ""
+    for word, flag in reversed(_words(text)):
+        if out and (len(out) + len(word) > length + 1 or _stops(word, flag, verbs_stop)):
+            break
+        out = word + out
+    return out.lstrip("了的")
+
+
+def _head(text: str) -> str:
+    """The words an item starts with, up to a particle or preposition ("党员用服务…" → "党员");
+    "" when it starts with a verb (两个做法, not two names of one thing)."""
+    out = ""
+    for word, flag in _words(text):
+        if not out and flag == "v":
+            return ""
+        if _stops(word, flag):
+            break
+        out += word
+    return out if len(out) <= 8 else ""
+
+
+def _stops(word: str, flag: str, verbs: bool = True) -> bool:
+    return flag in ("u", "p", "ul", "uz", "uj", "r") or (verbs and flag == "v") or word in "的了把将为用在让给"
+
+
+def _noun_phrase(text: str) -> str:
+    """Words up to and including the first noun: "新就业群体提供服务" → "新就业群体"."""
+    out = ""
+    for word, flag in _words(text):
+        out += word
+        if flag.startswith("n") and len(out) >= 2:
+            return out
+        if len(out) > 8:
+            break
+    return ""
 
 
 def _measure_terms(text: str, terms: list[str]) -> list[str]:
