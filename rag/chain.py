@@ -88,7 +88,7 @@ class Answerer:
         t = time.perf_counter()
         yield {"type": "status", "text": "检索中…"}
         k = cfg.k_places if q.wants_places else cfg.k_compare if (len(q.places) >= 2 or q.per_article) else cfg.k
-        docs = self.index.retriever(k=k, place=cfg.place).search(query)
+        docs = self._retrieve(q, query, k)
         timings["retrieve"] = _ms(t)
         evidence = extractive.assess(q, docs, self.index.bm25.rarity)
 
@@ -134,6 +134,21 @@ class Answerer:
         yield {"type": "result", "result": self._result(question, standalone, answer, refused,
                                                           evidence.reason if refused else "", docs, sentences,
                                                           backend, notes, timings)}
+
+    def _retrieve(self, q: Question, query: str, k: int) -> list[Document]:
+        """A comparison of places, or "X在两篇报道里…", gets paragraphs of every place (and
+        article) it names, taken in turn, so one well-matching side cannot crowd out the other."""
+        cfg = self.config
+        if cfg.place or not (len(q.places) >= 2 or (q.per_article and q.places)):
+            return self.index.retriever(k=k, place=cfg.place).search(query)
+        retriever = self.index.retriever(k=k, article_decay=0.5)
+        lists = [retriever.search(query, place=place) for place in q.places]
+        merged: dict[str, Document] = {}
+        for rank in range(k):
+            for hits in lists:
+                if rank < len(hits) and hits[rank].id not in merged:
+                    merged[hits[rank].id] = hits[rank]
+        return list(merged.values())[:k]
 
     def _only_supported_places(self, q, evidence, docs, answer, verdicts, notes):
         """A model may list a place the evidence does not support (its article's title will

@@ -20,6 +20,7 @@ _QUALIFIER_BEFORE = re.compile(r"之前|以前|此前|原来|原先|起初|最�
 SCORE_THRESHOLD = 0.5
 BROAD_THRESHOLD = 0.35
 PLACE_LINE_THRESHOLD = 0.6
+NAMED_GROUP_FLOOR = 0.15
 
 
 @dataclass
@@ -82,8 +83,11 @@ def _weights(q: Question, rarity: Callable[[str], float] | None = None) -> dict[
     def weight(term: str) -> float:
         return min(len(term), 4) * (rarity(term) if rarity else 1.0)
 
-    # words of a group or of a named practice count with it, not again on their own
-    grouped = [t for group in q.alternatives + [q.quoted] for t in q.terms if any(t in phrase for phrase in group)]
+    # words only in a group or a named practice count with it, not again on their own
+    rest = q.text
+    for phrase in [p for group in q.alternatives for p in group] + q.quoted:
+        rest = rest.replace(phrase, " ")
+    grouped = [t for t in q.terms if t not in rest]
     weights: dict[str | tuple[str, ...], float] = {t: weight(t) for t in q.terms if t not in grouped}
     for group in q.alternatives:
         weights[tuple(normalise(p) for p in group)] = max(weight(p) for p in group)
@@ -164,11 +168,13 @@ def best_per_group(q: Question, cands: list[Candidate]) -> list[Candidate]:
     by_group: dict[str, Candidate] = {}
     best = cands[0].score if cands else 0.0
     for c in cands:
-        key = f"{c.doc.metadata['doc']}:{c.doc.metadata['article']}" if q.per_article else c.place
+        key = _group_key(q, c)
         if key in by_group:
             continue
         if q.wants_places:
             ok = c.score >= PLACE_LINE_THRESHOLD and all(phrase_in(p, c.doc.page_content) for p in q.quoted)
+        elif q.places:  # the places compared were named by the user: each gets its closest sentence
+            ok = c.score >= NAMED_GROUP_FLOOR or q.per_article  # (or, for a report, its title)
         else:
             ok = c.score >= max(0.35, 0.5 * best)
         if ok:
@@ -177,15 +183,38 @@ def best_per_group(q: Question, cands: list[Candidate]) -> list[Candidate]:
 
 
 def _grouped_lines(q: Question, cands: list[Candidate]) -> list[str]:
-    return [f"- {_line(c, with_place=True)}" for c in best_per_group(q, cands)]
+    """One line per group. A comparison's line may hold a second sentence of the same group when
+    it scores nearly as well: the two sides of a comparison are rarely one sentence each."""
+    lines = []
+    for first in best_per_group(q, cands):
+        if first.score < NAMED_GROUP_FLOOR:  # nothing in this report matches: what it is about
+            lines.append(f"- {_line(first, with_place=True, with_title=True).split('：', 1)[0]}[{first.n}]。")
+            continue
+        chosen = [first]
+        if not q.wants_places:
+            same = [c for c in cands if _group_key(q, c) == _group_key(q, first) and c.sentence != first.sentence]
+            if same and same[0].score >= 0.8 * first.score:
+                chosen.append(same[0])
+        chosen.sort(key=lambda c: (c.n, c.doc.page_content.find(c.sentence)))
+        head = _line(chosen[0], with_place=True, with_title=q.per_article and len(q.places) < 2)
+        lines.append("- " + head + "".join(_line(c, with_place=False) for c in chosen[1:]))
+    return lines
 
 
-def _line(c: Candidate, with_place: bool) -> str:
+def _group_key(q: Question, c: Candidate) -> str:
+    return f"{c.doc.metadata['doc']}:{c.doc.metadata['article']}" if q.per_article else c.place
+
+
+def _line(c: Candidate, with_place: bool, with_title: bool = False) -> str:
     sentence = c.sentence
     end = ""
     if sentence and sentence[-1] in "。！？!?；;":
         sentence, end = sentence[:-1], "。"
     prefix = ""
-    if with_place and c.place and c.place not in sentence:
-        prefix = f"{c.place}（{c.place_full}）：" if c.place_full and c.place_full != c.place else f"{c.place}："
+    if with_place and c.place and (c.place not in sentence or with_title):
+        prefix = f"{c.place}（{c.place_full}）" if c.place_full and c.place_full != c.place else c.place
+        title = c.doc.metadata.get("title", "")
+        if with_title and title:  # "两篇报道…": which report says what
+            prefix += f"《{title.split('：', 1)[-1]}》"
+        prefix += "："
     return f"{prefix}{sentence}[{c.n}]{end}"
