@@ -136,10 +136,11 @@ class Answerer:
                                                           backend, notes, timings)}
 
     def _retrieve(self, q: Question, query: str, k: int) -> list[Document]:
-        """A comparison of places, or "X在两篇报道里…", gets paragraphs of every place (and
-        article) it names, taken in turn, so one well-matching side cannot crowd out the other."""
+        """A comparison of places, "X在两篇报道里…" or "广东省有哪些地方…" gets paragraphs of every
+        place (and article) it names, taken in turn, so one well-matching side cannot crowd out
+        the other."""
         cfg = self.config
-        if cfg.place or not (len(q.places) >= 2 or (q.per_article and q.places)):
+        if cfg.place or not (len(q.places) >= 2 or ((q.per_article or q.wants_places) and q.places)):
             return self.index.retriever(k=k, place=cfg.place).search(query)
         retriever = self.index.retriever(k=k, article_decay=0.5)
         lists = [retriever.search(query, place=place) for place in q.places]

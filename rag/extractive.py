@@ -49,6 +49,7 @@ class Evidence:
     answerable: bool
     reason: str = ""  # why not, in the user's language
     candidates: list[Candidate] = field(default_factory=list)  # best first
+    listing: bool = False  # the question only asks which reported places lie within a region
 
 
 def phrase_in(phrase: str, text: str) -> bool:
@@ -114,6 +115,8 @@ def assess(q: Question, docs: list[Document], rarity: Callable[[str], float] | N
             where = "、".join(q.places)
             return Evidence(False, f"文档中没有{where}{'、'.join(q.years)}年的相关内容。")
     weights = _weights(q, rarity)
+    if not weights and q.wants_places and q.places:  # "有哪些广东省的地方": the reports' own places
+        return Evidence(True, "", [Candidate(n, d, _first_sentence(d), 1.0, 1.0) for n, d in pool], listing=True)
     if not weights:
         return Evidence(False, "问题中没有可以检索的关键词，请换个说法。")
     candidates = []
@@ -144,6 +147,10 @@ def assess(q: Question, docs: list[Document], rarity: Callable[[str], float] | N
 def compose(q: Question, evidence: Evidence) -> str:
     """The extractive answer: the best sentences, each with its citation."""
     cands = evidence.candidates
+    if evidence.listing:
+        lines = [f"- {_line(c, with_place=True, with_title=True).split('：', 1)[0]}[{c.n}]。"
+                 for c in best_per_group(q, cands)]
+        return "\n".join([f"文档中属于{'、'.join(q.places)}的地方："] + lines)
     if q.wants_places or len(q.places) >= 2 or q.per_article:
         lines = _grouped_lines(q, cands)
         if len(lines) > 1 or (lines and q.wants_places):
@@ -199,6 +206,11 @@ def _grouped_lines(q: Question, cands: list[Candidate]) -> list[str]:
         head = _line(chosen[0], with_place=True, with_title=q.per_article and len(q.places) < 2)
         lines.append("- " + head + "".join(_line(c, with_place=False) for c in chosen[1:]))
     return lines
+
+
+def _first_sentence(d: Document) -> str:
+    sentences = sentences_of(d.page_content)
+    return sentences[0].strip() if sentences else d.page_content
 
 
 def _group_key(q: Question, c: Candidate) -> str:

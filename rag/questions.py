@@ -8,7 +8,7 @@ from .places import PROVINCES
 from .schema import strip_suffix
 from .verify import key_terms, normalise
 
-_WANTS_PLACES = re.compile(r"哪些地方|哪些城市(?!名片|称号|品牌)|哪些地区|哪些县|哪些区|哪些市|哪里|哪儿|哪个地方|哪个城市|哪个县|哪个区|哪个市|哪地|什么地方")
+_WANTS_PLACES = re.compile(r"哪些地方|哪些城市(?!名片|称号|品牌)|哪些\w{1,6}的(?:地方|城市|地区)|哪些地区|哪些县|哪些区|哪些市|哪里|哪儿|哪个地方|哪个城市|哪个县|哪个区|哪个市|哪地|什么地方")
 _NUMERIC = re.compile(r"多少|几个|几名|几家|几项|几次|几处|几成|比例|百分|占比|比率|收缴率|化解率|覆盖率|数量|规模|金额|面积|人次")
 _HOW = re.compile(r"如何|怎样|怎么|哪些做法|什么做法|哪些举措|什么举措|什么办法|哪些办法|什么经验")
 _PER_ARTICLE = re.compile(r"两篇|各篇|分别|各自|不同|区别|异同|比较|对比")
