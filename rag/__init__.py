@@ -3,4 +3,4 @@
 __version__ = "0.1.0"
 
 # Bump when parsing changes: documents parsed by an older parser are re-parsed on the next ingest.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"

@@ -33,6 +33,10 @@ _PLACE_LEAD = re.compile(r"^[\u4e00-\u9fa5]{0,12}?(?:省|市|区|县|镇|街道|
 _CONTINUATION_START = set("，、。；：）)”」』的地得了着过们等及与和或并而且之")
 _FUNCTION_END = set("与和及对在把将从向为以被同")
 _PARTICLE_START = set("的地得了着过")
+_COUNT_START = re.compile(r"^\d[\d.]*[^\d，。]{0,4}[。，、]")
+# A quotation closed, then the start of its attribution: "…。”新海阳社区"; the tail names the speech act.
+_SPEAKER_END = re.compile(r"[。！？…]”[^“”，。！？；：]{1,12}$")
+_SPEECH_START = re.compile(r"^[^，。！？；“”]{0,12}?(?:说|表示|介绍|道出|坦言|感慨|感叹|告诉|直言|谈道|笑道)")
 
 
 @dataclass
@@ -349,22 +353,52 @@ def _continuation_score(head: str, tail: str) -> float:
     if _rejected(head, tail):
         return 0.0
     score = 0.0
-    if head.count("“") > head.count("”") and _leading_close_quote(tail):
-        score += 5  # an open quote closed at the start of the tail: the surest sign
+    if head.count("“") > head.count("”"):
+        if _leading_close_quote(tail):
+            score += 5  # an open quote closed at the start of the tail: the surest sign
+        elif _opens_quote_first(tail):
+            score -= 3  # the head's quote would stay open while the tail starts another
     if _word_across(head, tail):
         score += 3
     if (tail[0] in _CONTINUATION_START and not _starts_with_word(tail)) or tail[:2][-1:] in ("、", "，"):
         score += 2
-    if re.match(r"^\d[\d.]*[^\d，。]{0,4}[。，、]", tail):
+    if _COUNT_START.match(tail):
         score += 1
+        if _ends_in_noun_phrase(head):
+            score += 3  # "服务少年儿童" + "5311人次。": the count of what the head names
     first_clause = re.split(r"[。！？]", tail, maxsplit=1)[0]
     if len(first_clause) <= 4 and len(tail) > len(first_clause):
         score += 1
-    return score
+    if head[-1] in _FUNCTION_END and len(re.split(r"[，。；：！？]", tail, maxsplit=1)[0]) <= 6:
+        score += 3  # "空间重塑与" + "机制创新，": the short object the head's last word asks for
+    if _SPEAKER_END.search(head) and _SPEECH_START.match(tail):
+        score += 4  # "…。”新海阳社区" + "居民王女士道出了…": a quotation's speaker, cut
+    return max(score, 0.0)
 
 
 def _continues(head: str, tail: str) -> bool:
     return _continuation_score(head, tail) > 0
+
+
+def _opens_quote_first(tail: str) -> bool:
+    sentence = re.split(r"[。！？]", tail, maxsplit=1)[0]
+    open_, close = sentence.find("“"), sentence.find("”")
+    return open_ >= 0 and (close < 0 or open_ < close)
+
+
+@lru_cache(maxsize=4096)
+def _ends_in_noun_phrase(head: str) -> bool:
+    """The head ends in a whole noun ("少年儿童", "问题") that a count can follow, not a verb or a word cut short."""
+    if head.count("“") > head.count("”"):
+        return False
+    import jieba.posseg
+
+    _jieba()
+    words = list(jieba.posseg.cut(head.rstrip(CLOSERS)[-8:], HMM=False))
+    if not words or len(words[-1].word) < 2 or not _is_cjk(words[-1].word[-1]):
+        return False
+    flag = words[-1].flag
+    return flag.startswith("n") or flag in ("vn", "an", "l", "j", "i")
 
 
 def _rejected(head: str, tail: str) -> bool:
