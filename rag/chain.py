@@ -27,6 +27,7 @@ from .schema import AnswerResult, Citation, SentenceCheck
 from .validate import clean_question
 from .verify import Source, citations_in, verify_answer
 
+PER_PLACE = 3  # paragraphs of each named place a comparison is sure to see
 _FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|再|它|他们|这个|这些|该|其|同样)")
 
 
@@ -136,20 +137,22 @@ class Answerer:
                                                           backend, notes, timings)}
 
     def _retrieve(self, q: Question, query: str, k: int) -> list[Document]:
-        """A comparison of places, "X在两篇报道里…" or "广东省有哪些地方…" gets paragraphs of every
-        place (and article) it names, taken in turn, so one well-matching side cannot crowd out
-        the other."""
+        """A comparison of places, "X在两篇报道里…" or "广东省有哪些地方…" also gets the best
+        paragraphs of every place it names (of each of their reports), so one well-matching side
+        cannot crowd out the other. They come after the overall ranking, which stays as it is."""
         cfg = self.config
+        retriever = self.index.retriever(k=k, place=cfg.place)
+        ranked = retriever.search(query)
         if cfg.place or not (len(q.places) >= 2 or ((q.per_article or q.wants_places) and q.places)):
-            return self.index.retriever(k=k, place=cfg.place).search(query)
-        retriever = self.index.retriever(k=k, article_decay=0.5)
-        lists = [retriever.search(query, place=place) for place in q.places]
-        merged: dict[str, Document] = {}
-        for rank in range(k):
-            for hits in lists:
-                if rank < len(hits) and hits[rank].id not in merged:
-                    merged[hits[rank].id] = hits[rank]
-        return list(merged.values())[:k]
+            return ranked
+        seen = {d.id for d in ranked}
+        extra = []
+        for place in q.places:
+            for d in retriever.search(query, k=PER_PLACE, place=place, article_decay=0.5):
+                if d.id not in seen:
+                    seen.add(d.id)
+                    extra.append(d)
+        return ranked[:max(k - len(extra), k // 2)] + extra
 
     def _only_supported_places(self, q, evidence, docs, answer, verdicts, notes):
         """A model may list a place the evidence does not support (its article's title will
