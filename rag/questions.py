@@ -43,6 +43,7 @@ class Question:
     terms: list[str] = field(default_factory=list)
     quoted: list[str] = field(default_factory=list)  # “红色物业”: a named practice must appear as written
     measure_terms: list[str] = field(default_factory=list)  # the words around 多少: what is counted
+    verbs: list[str] = field(default_factory=list)  # terms that are verbs (推行, 设立): how, not what
     # "长者食堂、长者饭堂或老年食堂", "外卖骑手等新就业群体": any one of a group will do
     alternatives: list[list[str]] = field(default_factory=list)
 
@@ -73,6 +74,7 @@ def analyse(text: str, known_places: list[str]) -> Question:
     vocab = list(aliases)
     q.terms = [t for t in key_terms(text, vocab) if t not in _QUESTION_WORDS and not _WANTS_PLACES.fullmatch(t)]
     q.quoted = [m.strip() for m in _QUOTED.findall(text) if len(m.strip()) >= 2]
+    q.verbs = [w for w, flag in _words(text) if flag == "v" and w in q.terms]
     if q.numeric:
         q.measure_terms = _measure_terms(text, q.terms)
     q.alternatives = _alternatives(text)
