@@ -89,11 +89,14 @@ class BM25Index:
         return min(sizes) if sizes else (self._column_size(term.lower()) or 0)
 
     def rarity(self, term: str) -> float:
-        """1 for a term in every row, up to 1 + ln(rows) for a term in one. A term in no row
-        (the user's own wording: 规模, 情况) cannot tell paragraphs apart and counts as common."""
+        """1 for a term in every row, up to 1 + ln(rows) for a term in one. A term in no row is
+        the user's own wording (住房补贴 that no report mentions, or a paraphrase): it counts as
+        moderately rare, so paragraphs matching only a question's common words do not answer it."""
         rows = len(self.tokens)
+        if not rows:
+            return 1.0
         df = self.doc_freq(term)
-        return 1.0 + math.log(rows / df) if df and rows else 1.0
+        return 1.0 + math.log(rows / df) if df else 1.0 + math.log(rows) / 2
 
     def _column_size(self, token: str) -> int | None:
         i = self._bm25.vocab_dict.get(token)

@@ -71,6 +71,10 @@ def analyse(text: str, known_places: list[str]) -> Question:
         if any(k in word for k in aliases):  # "莱阳市区" and the like
             continue
         q.unknown_places.append(word)
+    for word, flag in _words(text):  # jieba knows 南山区 is a place, though 山区 is not
+        if (flag == "ns" and len(word) >= 3 and word[-1] in "省市区县" and word not in _NOT_PLACE
+                and word not in q.unknown_places and word not in covered and not any(k in word for k in aliases)):
+            q.unknown_places.append(word)
     vocab = list(aliases)
     q.terms = [t for t in key_terms(text, vocab) if t not in _QUESTION_WORDS and not _WANTS_PLACES.fullmatch(t)]
     q.quoted = [m.strip() for m in _QUOTED.findall(text) if len(m.strip()) >= 2]
