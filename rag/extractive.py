@@ -92,7 +92,8 @@ def _weights(q: Question, rarity: Callable[[str], float] | None = None) -> dict[
     grouped = [t for t in q.terms if t not in rest]
     weights: dict[str | tuple[str, ...], float] = {t: weight(t) for t in q.terms if t not in grouped}
     for group in q.alternatives:
-        weights[tuple(normalise(p) for p in group)] = max(weight(p) for p in group)
+        # the mean of its wordings: one a user made up must not make it decisive
+        weights[tuple(normalise(p) for p in group)] = sum(weight(p) for p in group) / len(group)
     # A named practice weighs as much as the rest of the question; in "哪些地方…“X”" it is what
     # is looked for, so twice as much.
     share = 2.0 if q.wants_places else 1.0
@@ -179,8 +180,9 @@ def best_per_group(q: Question, cands: list[Candidate]) -> list[Candidate]:
         key = _group_key(q, c)
         if key in by_group:
             continue
-        if q.wants_places:
-            ok = c.score >= PLACE_LINE_THRESHOLD and all(phrase_in(p, c.doc.page_content) for p in q.quoted)
+        if q.wants_places:  # places that answer well, or about as well as the best one
+            ok = (c.score >= min(PLACE_LINE_THRESHOLD, 0.9 * best)
+                  and all(phrase_in(p, c.doc.page_content) for p in q.quoted))
         elif q.places:  # the places compared were named by the user: each gets its closest sentence
             ok = c.score >= NAMED_GROUP_FLOOR or q.per_article  # (or, for a report, its title)
         else:
