@@ -73,8 +73,8 @@ def _coverage(weights: dict[str | tuple[str, ...], float], text: str, before: st
 
 
 def _holds(term: str | tuple[str, ...], weight: float, text: str) -> bool:
-    if isinstance(term, tuple):  # alternatives: any one will do
-        return any(phrase_in(t, text) for t in term)
+    if isinstance(term, tuple):  # alternatives: any one will do, as written (老年大学的食堂 is no 老年食堂)
+        return any(t in text for t in term)
     return phrase_in(term, text) if weight >= 4 and len(term) > 3 else term in text
 
 
@@ -86,10 +86,11 @@ def _weights(q: Question, rarity: Callable[[str], float] | None = None) -> dict[
         return min(len(term), 4) * (rarity(term) if rarity else 1.0) * (0.5 if term in q.verbs else 1.0)
 
     # words only in a group or a named practice count with it, not again on their own
+    phrases = [p for group in q.alternatives for p in group] + q.quoted
     rest = q.text
-    for phrase in [p for group in q.alternatives for p in group] + q.quoted:
+    for phrase in phrases:
         rest = rest.replace(phrase, " ")
-    grouped = [t for t in q.terms if t not in rest]
+    grouped = [t for t in q.terms if t not in rest and any(t in p for p in phrases)]
     weights: dict[str | tuple[str, ...], float] = {t: weight(t) for t in q.terms if t not in grouped}
     for group in q.alternatives:
         # the mean of its wordings: one a user made up must not make it decisive

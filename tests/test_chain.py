@@ -94,3 +94,15 @@ def test_unreachable_endpoint_falls_back_to_extractive(real_index):
     r = Answerer(real_index, config).ask("莱阳市物业费收缴率提升到多少？")
     assert r.backend == "extractive" and "93%" in r.answer
     assert any("摘录式" in n for n in r.notes)
+
+
+def test_comparison_sees_both_places(answerer):
+    r = answerer.ask("莱阳市的物业改革和辽阳市的“红色物业”有什么区别？")
+    assert {"莱阳市", "辽阳市"} <= {c.place for c in r.citations}
+    assert "信托" in r.answer and "红色物业" in r.answer
+
+
+def test_places_of_a_province(answerer):
+    r = answerer.ask("这些报道里有哪些广东省的地方？")
+    assert not r.refused
+    assert {c.place for c in r.citations} == {"罗定市", "汕头市"}

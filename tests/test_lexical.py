@@ -86,3 +86,17 @@ def test_save_and_load_round_trip(tmp_path):
     assert loaded.mode == "jieba" and loaded.tokens == index.tokens
     for query in ("信托制物业", "牛娘戏", "罗定邻里议事"):
         np.testing.assert_array_equal(loaded.scores(query), index.scores(query))
+
+
+def test_doc_freq_counts_rows_holding_a_term_as_substring():
+    texts = ["社区服务中心", "社区食堂", "非遗传承工坊", "服务群众", "社区"]
+    index = BM25Index("jieba+bigram").build(texts)
+    for term in ("社区", "服务", "社区服务", "非遗", "食堂"):
+        brute = sum(term in t for t in texts)
+        # the rarest bigram bounds the substring count from above, and is exact for two characters
+        assert index.doc_freq(term) >= brute
+        if len(term) == 2:
+            assert index.doc_freq(term) == brute
+    assert index.doc_freq("区块链") == 0
+    assert index.rarity("非遗") > index.rarity("社区") >= 1.0
+    assert BM25Index().rarity("社区") == 1.0  # empty index

@@ -1,0 +1,49 @@
+"""Question analysis: what a question asks for, on the real index's place names."""
+import pytest
+
+from rag.questions import analyse
+
+
+@pytest.fixture(scope="module")
+def places(real_index):
+    return real_index.places(all_levels=True)
+
+
+@pytest.mark.parametrize("question, groups", [
+    ("哪些地方建了长者食堂、长者饭堂或老年食堂？", [["长者食堂", "长者饭堂", "老年食堂"]]),
+    ("哪些地方设立了社区基金、邻里基金或社区健康基金？", [["社区基金", "邻里基金", "社区健康基金"]]),
+    ("哪些地方推行积分制，让居民或党员用服务换积分？", [["居民", "党员"]]),
+    ("哪些地方为外卖骑手等新就业群体提供服务？", [["外卖骑手", "新就业群体"]]),
+    # two doings joined by 或 are not two names of one thing
+    ("哪些地方为骑手提供服务或让他们参与治理？", []),
+    ("莱阳市的信托制物业是怎么做的？", []),
+])
+def test_alternatives(places, question, groups):
+    assert analyse(question, places).alternatives == groups
+
+
+def test_words_jieba_does_not_know_are_kept():
+    q = analyse("哪些地方把非遗融入社区服务？", [])
+    assert "非遗" in q.terms
+
+
+def test_verbs_are_marked_and_pronouns_dropped(places):
+    q = analyse("哪些地方推行积分制，让他们用服务换积分？", places)
+    assert "推行" in q.verbs and "积分" not in q.verbs
+    assert "他们" not in q.terms
+
+
+@pytest.mark.parametrize("question, wants", [
+    ("这些报道里有哪些广东省的地方？", True),
+    ("哪些城市开设了“四点半课堂”？", True),
+    ("岑溪市在报道中用到了哪些城市名片？", False),
+])
+def test_wants_places(places, question, wants):
+    assert analyse(question, places).wants_places is wants
+
+
+def test_unknown_places_that_jieba_knows(places):
+    assert analyse("深圳南山区的社区食堂是怎么运营的？", places).unknown_places == ["南山区"]
+    assert analyse("偏远山区的社区怎么治理？", places).unknown_places == []
+    q = analyse("广东省有哪些地方推行积分制？", places)
+    assert q.places == ["广东省"] and not q.unknown_places
