@@ -135,7 +135,7 @@ def assess(q: Question, docs: list[Document], rarity: Callable[[str], float] | N
     broad = q.per_article or len(q.places) >= 2  # comparisons: each side may word it differently
     if q.numeric:  # a figure, in a sentence that names what is counted
         candidates = [c for c in candidates if re.search(r"\d", c.sentence)
-                      and (broad or all(t in normalise(c.sentence) for t in q.measure_terms))]
+                      and (broad or _counts_what_is_asked(q, normalise(c.sentence)))]
         if _QUALIFIER_BEFORE.search(q.text):  # "…之前的收缴率": only a "从…到…" figure answers it
             candidates = [c for c in candidates if re.search(r"[从由]\s*\d", c.sentence)]
     if q.asks_when:
@@ -145,6 +145,11 @@ def assess(q: Question, docs: list[Document], rarity: Callable[[str], float] | N
         return Evidence(False, f"在已导入的文档中没有找到能回答这个问题的内容（检索词：{'、'.join(q.terms)}）。",
                         candidates)
     return Evidence(True, "", candidates)
+
+
+def _counts_what_is_asked(q: Question, sentence: str) -> bool:
+    return (all(t in sentence for t in q.measure_terms)
+            and (not q.measure_context or any(t in sentence for t in q.measure_context)))
 
 
 def compose(q: Question, evidence: Evidence) -> str:

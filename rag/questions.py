@@ -26,7 +26,7 @@ _NOT_PLACE = {"城市", "社区", "小区", "全市", "全区", "全县", "辖�
               "地区", "哪个区", "哪个市", "哪个县", "哪些市", "哪些区", "哪些县", "新区", "老区", "山区", "郊区"}
 _QUESTION_WORDS = {"哪些", "地方", "哪里", "哪个", "城市", "什么", "如何", "怎样", "怎么", "多少", "情况", "做法", "举措",
                    "分别", "各自", "不同", "区别", "报道", "两篇", "提到", "介绍", "有没有", "是否", "具体", "主要", "哪些地方",
-                   "规模", "数量", "名称", "内容"}
+                   "规模", "数量", "名称", "内容", "一共", "总共", "几个", "几名", "几家", "几项", "多少"}
 
 
 @dataclass
@@ -42,7 +42,8 @@ class Question:
     asks_when: bool = False  # "哪一年…": only a sentence with a year answers it
     terms: list[str] = field(default_factory=list)
     quoted: list[str] = field(default_factory=list)  # “红色物业”: a named practice must appear as written
-    measure_terms: list[str] = field(default_factory=list)  # the words around 多少: what is counted
+    measure_terms: list[str] = field(default_factory=list)  # the words by 多少: what is counted (all needed)
+    measure_context: list[str] = field(default_factory=list)  # whose or where (one of them needed)
     verbs: list[str] = field(default_factory=list)  # terms that are verbs (推行, 设立): how, not what
     # "长者食堂、长者饭堂或老年食堂", "外卖骑手等新就业群体": any one of a group will do
     alternatives: list[list[str]] = field(default_factory=list)
@@ -68,7 +69,7 @@ def analyse(text: str, known_places: list[str]) -> Question:
         if (word in _NOT_PLACE or word in aliases or word in covered or any(word in p for p in PROVINCES)
                 or _NOT_PLACE_END.search(word) or set(word) & _NOT_PLACE_CHARS):
             continue
-        if any(k in word for k in aliases):  # "莱阳市区" and the like
+        if any(k in word for k in aliases) or not _may_be_place(word):  # "莱阳市区", "地方安排市"
             continue
         q.unknown_places.append(word)
     for word, flag in _words(text):  # jieba knows 南山区 is a place, though 山区 is not
@@ -80,9 +81,15 @@ def analyse(text: str, known_places: list[str]) -> Question:
     q.quoted = [m.strip() for m in _QUOTED.findall(text) if len(m.strip()) >= 2]
     q.verbs = [w for w, flag in _words(text) if flag == "v" and w in q.terms]
     if q.numeric:
-        q.measure_terms = _measure_terms(text, q.terms)
+        q.measure_terms, q.measure_context = _measure_terms(text, q.terms)
     q.alternatives = _alternatives(text)
     return q
+
+
+def _may_be_place(word: str) -> bool:
+    """jieba reads "地方安排市" as 地方 / 安排 / 市: a verb or a pronoun inside is no place name."""
+    return not any(flag.startswith(("v", "r", "p", "u", "d")) or w in ("地方", "城市", "地区")
+                   for w, flag in _words(word))
 
 
 def _alternatives(text: str) -> list[list[str]]:
@@ -154,12 +161,13 @@ def _noun_phrase(text: str) -> str:
     return ""
 
 
-def _measure_terms(text: str, terms: list[str]) -> list[str]:
-    """What is counted: "服务老年人多少人次" → [老年人, 人次]; "补助了多少开办经费" → [开办, 经费];
-    "日均服务多少人次" also needs 日均. A figure that lacks these answers another question."""
+def _measure_terms(text: str, terms: list[str]) -> tuple[list[str], list[str]]:
+    """What is counted, and who or what it is counted for: "服务老年人多少人次" → ([人次], [老年人]);
+    "两委干部挂钩了多少名重点乡贤" → ([重点, 乡贤], [两委, 干部]); "日均服务多少人次" also needs 日均.
+    A figure whose sentence lacks the counted thing (or all of its context) answers another question."""
     cue = _NUMERIC_CUE.search(text)
     if not cue:
-        return []
+        return [], []
     clause_start = max(text.rfind(p, 0, cue.start()) for p in "，,、；;：:") + 1
     tail = re.split(r"[，,、；;？?。！!]", text[cue.end():], maxsplit=1)[0]
     nouns = _nouns(text)
@@ -167,7 +175,9 @@ def _measure_terms(text: str, terms: list[str]) -> list[str]:
     before.sort(key=lambda t: text.rfind(t, 0, cue.start()))
     after = [t for t in terms if t in tail]
     qualifiers = _RATE_QUALIFIERS.findall(text)
-    return list(dict.fromkeys(before[-2:] + after[:3] + qualifiers))
+    counted = after[:2] or before[-1:]
+    context = [t for t in before[-2:] if t not in counted]
+    return list(dict.fromkeys(counted + qualifiers)), context
 
 
 def _nouns(text: str) -> set[str]:

@@ -47,3 +47,17 @@ def test_unknown_places_that_jieba_knows(places):
     assert analyse("偏远山区的社区怎么治理？", places).unknown_places == []
     q = analyse("广东省有哪些地方推行积分制？", places)
     assert q.places == ["广东省"] and not q.unknown_places
+
+
+@pytest.mark.parametrize("question, counted, context", [
+    ("龙文区镇街领导班子成员和村居两委干部一共挂钩了多少名重点乡贤？", ["重点", "乡贤"], ["村居", "干部"]),
+    ("汕头市金丰社区“丰彩桑榆”品牌2025年以来服务老年人多少人次？", ["人次"], ["服务", "老年人"]),
+    ("社区食堂日均服务多少人次？", ["人次", "日均"], ["食堂", "服务"]),
+])
+def test_what_a_figure_counts(places, question, counted, context):
+    q = analyse(question, places)
+    assert (q.measure_terms, q.measure_context) == (counted, context)
+
+
+def test_question_words_are_not_places(places):
+    assert analyse("哪些地方安排市级领导包联社区？", places).unknown_places == []
