@@ -1,4 +1,5 @@
-"""Sanity checks for the evaluation golden set (eval/golden.jsonl).
+"""Sanity checks for the evaluation sets: the golden set (eval/golden.jsonl) and the two held-out
+sets written later without looking at the answer logic (eval/heldout.jsonl, eval/heldout2.jsonl).
 
 Every evidence quote must be a verbatim substring of a single line of the
 sample corpus in data/cases/, so the golden set cannot silently drift from
@@ -13,6 +14,8 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GOLDEN_PATH = REPO_ROOT / "eval" / "golden.jsonl"
+SETS = [GOLDEN_PATH, REPO_ROOT / "eval" / "heldout.jsonl", REPO_ROOT / "eval" / "heldout2.jsonl"]
+all_sets = pytest.mark.parametrize("path", SETS, ids=lambda p: p.name)
 CORPUS_DIR = REPO_ROOT / "data" / "cases"
 
 VALID_TYPES = {
@@ -47,14 +50,14 @@ REQUIRED_FIELDS = {
 }
 
 
-def _raw_lines():
-    assert GOLDEN_PATH.is_file(), f"missing golden set: {GOLDEN_PATH}"
-    text = GOLDEN_PATH.read_text(encoding="utf-8")
+def _raw_lines(path=GOLDEN_PATH):
+    assert path.is_file(), f"missing evaluation set: {path}"
+    text = path.read_text(encoding="utf-8")
     return [line for line in text.splitlines() if line.strip()]
 
 
-def _items():
-    return [json.loads(line) for line in _raw_lines()]
+def _items(path=GOLDEN_PATH):
+    return [json.loads(line) for line in _raw_lines(path)]
 
 
 def _corpus_lines():
@@ -77,16 +80,18 @@ def test_every_line_parses_as_object():
         assert not missing, f"line {n} missing fields {sorted(missing)}"
 
 
-def test_ids_unique_and_well_formed():
-    ids = [item["id"] for item in _items()]
+@all_sets
+def test_ids_unique_and_well_formed(path):
+    ids = [item["id"] for item in _items(path)]
     dupes = [i for i, c in Counter(ids).items() if c > 1]
     assert not dupes, f"duplicate ids: {dupes}"
     for i in ids:
-        assert isinstance(i, str) and i.startswith("q") and i[1:].isdigit(), i
+        assert isinstance(i, str) and i[0] == ids[0][0] and i[1:].isdigit(), i
 
 
-def test_types_valid():
-    for item in _items():
+@all_sets
+def test_types_valid(path):
+    for item in _items(path):
         assert item["type"] in VALID_TYPES, f"{item['id']}: bad type {item['type']!r}"
         assert isinstance(item["answerable"], bool), item["id"]
         assert (item["type"] == "unanswerable") == (not item["answerable"]), (
@@ -95,8 +100,9 @@ def test_types_valid():
         assert isinstance(item["question"], str) and item["question"].strip(), item["id"]
 
 
-def test_answerable_fields_filled_and_unanswerable_empty():
-    for item in _items():
+@all_sets
+def test_answerable_fields_filled_and_unanswerable_empty(path):
+    for item in _items(path):
         iid = item["id"]
         if item["answerable"]:
             assert item["places"], f"{iid}: answerable item without places"
@@ -114,10 +120,11 @@ def test_answerable_fields_filled_and_unanswerable_empty():
             assert item["evidence"] == [], f"{iid}: unanswerable item has evidence"
 
 
-def test_evidence_quotes_are_verbatim_single_line_substrings():
+@all_sets
+def test_evidence_quotes_are_verbatim_single_line_substrings(path):
     corpus = _corpus_lines()
     problems = []
-    for item in _items():
+    for item in _items(path):
         for ev in item["evidence"]:
             fname, quote = ev.get("file"), ev.get("quote")
             if fname not in corpus:
