@@ -59,7 +59,8 @@ def warm(model: BaseChatModel) -> None:
     """Read the answer prompts' shared system message once, at load. llama.cpp keeps the KV cache
     of the longest token prefix a prompt shares with the previous one, so every question asked
     once the model is loaded, the first one included, reads only its own context and question."""
-    messages = load_prompt("answer").format_messages(context="", question="")
+    # "【": a real context opens with its first header, and a lone newline would tokenize differently
+    messages = load_prompt("answer").format_messages(context="【", question="")
     model.invoke(messages, max_tokens=1)
 
 

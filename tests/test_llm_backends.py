@@ -18,6 +18,7 @@ from rag.chain import Answerer, ChainConfig  # noqa: E402
 from rag.context import LOCAL_CONTEXT_TOKENS, build_context, context_numbers  # noqa: E402
 from rag.llm import chat_prompt_ids, load_prompt, local_chat_model, physical_cores, token_counter  # noqa: E402
 from rag.questions import analyse  # noqa: E402
+from rag.validate import clean_question  # noqa: E402
 
 pytestmark = pytest.mark.slow
 QUESTION = "莱阳市物业费收缴率提升到多少？"
@@ -64,6 +65,7 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
 def _prompt_ids(answerer, model, question):
     """The prompt the chain gives llama.cpp for `question`, rebuilt from the same public steps."""
     cfg = answerer.config
+    question = clean_question(question, cfg.max_question_chars)
     q = analyse(question, answerer.known_places)
     k = cfg.k_places if q.wants_places else cfg.k_compare if (len(q.places) >= 2 or q.per_article) else cfg.k
     docs = answerer.index.retriever(k=k).search(question)
@@ -93,8 +95,8 @@ def test_local_model_keeps_the_system_prompt_cached_across_questions(real_index,
     assert client.n_ctx() == 2048 and client.context_params.n_threads == physical_cores()
     assert client.context_params.n_threads_batch == physical_cores()
     system = load_prompt("answer").messages[0].prompt.template
-    shared = _common_prefix(chat_prompt_ids(model, load_prompt("answer").format_messages(context="甲", question="乙")),
-                            chat_prompt_ids(model, load_prompt("answer_places").format_messages(context="丙", question="丁")))
+    shared = _common_prefix(chat_prompt_ids(model, load_prompt("answer").format_messages(context="【甲", question="乙")),
+                            chat_prompt_ids(model, load_prompt("answer_places").format_messages(context="【丙", question="丁")))
     assert shared > len(client.tokenize(system.encode("utf-8"), add_bos=False, special=False))
 
     answerer = Answerer(real_index, _config(backend="local", local_model_path=str(gguf)))
