@@ -156,8 +156,7 @@ def compose(q: Question, evidence: Evidence) -> str:
     """The extractive answer: the best sentences, each with its citation."""
     cands = evidence.candidates
     if evidence.listing:
-        lines = [f"- {_line(c, with_place=True, with_title=True).split('：', 1)[0]}[{c.n}]。"
-                 for c in best_per_group(q, cands)]
+        lines = [_title_line(c) for c in best_per_group(q, cands)]
         return "\n".join([f"文档中属于{'、'.join(q.places)}的地方："] + lines)
     if q.wants_places or len(q.places) >= 2 or q.per_article:
         lines = _grouped_lines(q, cands)
@@ -204,7 +203,7 @@ def _grouped_lines(q: Question, cands: list[Candidate]) -> list[str]:
     lines = []
     for first in best_per_group(q, cands):
         if first.score < NAMED_GROUP_FLOOR:  # nothing in this report matches: what it is about
-            lines.append(f"- {_line(first, with_place=True, with_title=True).split('：', 1)[0]}[{first.n}]。")
+            lines.append(_title_line(first))
             continue
         chosen = [first]
         if not q.wants_places:
@@ -224,6 +223,11 @@ def _first_sentence(d: Document) -> str:
 
 def _group_key(q: Question, c: Candidate) -> str:
     return f"{c.doc.metadata['doc']}:{c.doc.metadata['article']}" if q.per_article else c.place
+
+
+def _title_line(c: Candidate) -> str:
+    """"- 罗定市（…）《title》[n]。": a report named by its place and title alone."""
+    return f"- {_line(c, with_place=True, with_title=True).split('：', 1)[0]}[{c.n}]。"
 
 
 def _line(c: Candidate, with_place: bool, with_title: bool = False) -> str:
