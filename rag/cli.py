@@ -216,7 +216,6 @@ BackendOpt = typer.Option(None, "--backend", help="回答方式：extractive | l
 
 def _answerer(index_dir, embedding, backend, k=None, place=None, llm_url=None, llm_model=None):
     from .chain import Answerer, ChainConfig
-    from .context import LOCAL_CONTEXT_TOKENS
 
     index, s = _open_index(index_dir, embedding)
     index.require()
@@ -228,7 +227,7 @@ def _answerer(index_dir, embedding, backend, k=None, place=None, llm_url=None, l
     if k:
         config.k = k
     if config.backend == "local":  # a 1.5B model on a CPU: short prompts, see ChainConfig
-        config.compact_context, config.context_paragraphs, config.context_tokens = True, 4, LOCAL_CONTEXT_TOKENS
+        config.compact_context, config.context_paragraphs, config.context_tokens = True, 4, s.local_context_tokens
     return Answerer(index, config)
 
 

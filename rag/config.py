@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     # answering: extractive | local | openai (see README for how they measure)
     backend: str = "extractive"
     local_model_path: str = ""  # default: models/ + the assembled GGUF
+    # the local model's context, in its tokens: 160 keeps the first token near 2 s on 2 cores;
+    # more gives fuller answers and costs about 1 s per 90 tokens (README, "Measured")
+    local_context_tokens: int = Field(160, ge=40, le=1800)
     llm_url: str = ""  # OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1
     llm_key: str = ""
     llm_model: str = ""

@@ -15,11 +15,12 @@ from dataclasses import replace
 from langchain_core.documents import Document
 
 from . import extractive
+from .config import Settings
 from .questions import Question
 
 # Context budget for the local model, in its own tokens. With the system prompt cached, the
 # tokens read per question are this plus the question and ~30 tokens of prompt frame.
-LOCAL_CONTEXT_TOKENS = 160
+LOCAL_CONTEXT_TOKENS = Settings.model_fields["local_context_tokens"].default  # RAG_LOCAL_CONTEXT_TOKENS
 
 TokenCounter = Callable[[str], int]
 _WIDE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")

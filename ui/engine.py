@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.chain import Answerer, ChainConfig, Turn
-from rag.context import LOCAL_CONTEXT_TOKENS
 from rag.config import Settings
 from rag.errors import IndexUnusableError, InputError, RagError
 from rag.index import CaseIndex, IngestReport
@@ -189,7 +188,7 @@ class Engine:
             llm_model=options.llm_model, llm_timeout=s.llm_timeout, max_question_chars=s.max_question_chars,
         )
         if options.backend == "local":  # as `rag ask`: short prompts for a small CPU model
-            config.compact_context, config.context_paragraphs, config.context_tokens = True, 4, LOCAL_CONTEXT_TOKENS
+            config.compact_context, config.context_paragraphs, config.context_tokens = True, 4, s.local_context_tokens
         answerer = Answerer(snap.index, config)
         with self._mutex:
             answerer = snap.answerers.setdefault(options, answerer)
