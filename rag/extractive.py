@@ -49,7 +49,7 @@ class Evidence:
     answerable: bool
     reason: str = ""  # why not, in the user's language
     candidates: list[Candidate] = field(default_factory=list)  # best first
-    listing: bool = False  # the question only asks which reported places lie within a region
+    listing: bool = False  # the question asks only which reports there are (of a region, of places)
 
 
 def phrase_in(phrase: str, text: str) -> bool:
@@ -118,7 +118,8 @@ def assess(q: Question, docs: list[Document], rarity: Callable[[str], float] | N
             where = "、".join(q.places)
             return Evidence(False, f"文档中没有{where}{'、'.join(q.years)}年的相关内容。")
     weights = _weights(q, rarity)
-    if not weights and q.wants_places and q.places:  # "有哪些广东省的地方": the reports' own places
+    # "有哪些广东省的地方", "莱阳和汕头有什么不同", "岑溪的两篇报道分别讲了什么": the reports themselves
+    if not weights and q.places and (q.wants_places or q.per_article or len(q.places) >= 2):
         return Evidence(True, "", [Candidate(n, d, _first_sentence(d), 1.0, 1.0) for n, d in pool], listing=True)
     if not weights:
         return Evidence(False, "问题中没有可以检索的关键词，请换个说法。")
@@ -156,8 +157,12 @@ def compose(q: Question, evidence: Evidence) -> str:
     """The extractive answer: the best sentences, each with its citation."""
     cands = evidence.candidates
     if evidence.listing:
-        lines = [_title_line(c) for c in best_per_group(q, cands)]
-        return "\n".join([f"文档中属于{'、'.join(q.places)}的地方："] + lines)
+        where = "、".join(q.places)
+        if q.wants_places:
+            return "\n".join([f"文档中属于{where}的地方："] + [_title_line(c) for c in best_per_group(q, cands)])
+        reports = {_report(c): c for c in reversed(cands)}  # each report's best-ranked paragraph
+        lines = [_title_line(c) for c in sorted(reports.values(), key=lambda c: c.n)]
+        return "\n".join([f"文档中关于{where}的报道："] + lines)
     if q.wants_places or len(q.places) >= 2 or q.per_article:
         lines = _grouped_lines(q, cands)
         if len(lines) > 1 or (lines and q.wants_places):
@@ -222,7 +227,11 @@ def _first_sentence(d: Document) -> str:
 
 
 def _group_key(q: Question, c: Candidate) -> str:
-    return f"{c.doc.metadata['doc']}:{c.doc.metadata['article']}" if q.per_article else c.place
+    return _report(c) if q.per_article else c.place
+
+
+def _report(c: Candidate) -> str:
+    return f"{c.doc.metadata['doc']}:{c.doc.metadata['article']}"
 
 
 def _title_line(c: Candidate) -> str:

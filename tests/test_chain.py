@@ -106,3 +106,12 @@ def test_places_of_a_province(answerer):
     r = answerer.ask("这些报道里有哪些广东省的地方？")
     assert not r.refused
     assert {c.place for c in r.citations} == {"罗定市", "汕头市"}
+
+
+def test_reports_of_named_places_without_a_topic(answerer):
+    r = answerer.ask("汕头市和莱阳市分别做了什么？")
+    assert not r.refused
+    assert {c.place for c in r.citations} == {"汕头市", "莱阳市"}
+    assert "《实施“幸福共营”工程 推动治理水平跃升》" in r.answer
+    r = answerer.ask("岑溪市两篇报道分别讲了什么？")
+    assert len({(c.doc, c.article) for c in r.citations}) == 2 and r.answer.count("《") == 2
