@@ -140,7 +140,8 @@ class Answerer:
     def _retrieve(self, q: Question, query: str, k: int) -> list[Document]:
         """A comparison of places, "X在两篇报道里…" or "广东省有哪些地方…" also gets the best
         paragraphs of every place it names (of each of their reports), so one well-matching side
-        cannot crowd out the other. They come after the overall ranking, which stays as it is."""
+        cannot crowd out the other. They replace the tail of the overall ranking (at most half of
+        it), whose head and order stay as they are."""
         cfg = self.config
         retriever = self.index.retriever(k=k, place=cfg.place)
         ranked = retriever.search(query)

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     local_model_path: str = ""  # default: models/ + the assembled GGUF
     # the local model's context, in its tokens: 160 keeps the first token near 2 s on 2 cores;
     # more gives fuller answers and costs about 1 s per 90 tokens (README, "Measured")
-    local_context_tokens: int = Field(160, ge=40, le=1800)
+    local_context_tokens: int = Field(160, ge=40, le=1200)  # n_ctx 2048 holds it, the prompt and the answer
     llm_url: str = ""  # OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1
     llm_key: str = ""
     llm_model: str = ""

@@ -92,15 +92,23 @@ def _budgeted(docs, shown, evidence, budget: int, count: TokenCounter, q: Questi
     if not ranked:  # nothing scored in the shown paragraphs: their openings, as before
         ranked = [extractive.Candidate(n, docs[n - 1], docs[n - 1].page_content[:120], 0.0, 0.0) for n in shown]
     order = ranked
-    if spread:
+    if spread:  # every place (or report) its best sentence first, then each paragraph its best
+        group = (lambda c: (c.doc.metadata["doc"], c.doc.metadata["article"])) if q.per_article else (
+            lambda c: c.place)
+        pool = [c for c in evidence.candidates if c.n in allowed]  # a side may match only by its paragraph
         firsts, seen = [], set()
-        for c in ranked:
-            if c.n not in seen:
-                seen.add(c.n)
-                firsts.append(c)
-        order = firsts + [c for c in ranked if all(c is not f for f in firsts)]
-        if q is not None:
-            order = [_trimmed(c, q, count) for c in order]
+        for key, candidates in ((group, pool), (lambda c: c.n, ranked)):
+            for c in candidates:
+                if key(c) not in seen and all(c is not f for f in firsts):
+                    seen.add(key(c))
+                    firsts.append(c)
+        # each place's (or report's) best sentence gets a fair share of the budget, so one long
+        # sentence of the first side cannot leave the other side out
+        groups = len({group(c) for c in firsts})
+        share = max(budget // max(groups, 1) - 12, 20)
+        order = ([_cut(_trimmed(c, q, count), share, count) for c in firsts[:groups]]
+                 + [_trimmed(c, q, count) for c in firsts[groups:]]
+                 + [_trimmed(c, q, count) for c in ranked if all(c is not f for f in firsts)])
     chosen: list[extractive.Candidate] = []
     for c in order:
         if any(x.sentence == c.sentence for x in chosen):
@@ -108,6 +116,20 @@ def _budgeted(docs, shown, evidence, budget: int, count: TokenCounter, q: Questi
         if not chosen or count(_render(docs, chosen + [c])) <= budget:
             chosen.append(c)  # the best sentence always goes in, whatever its length
     return _render(docs, chosen)
+
+
+def _cut(c: extractive.Candidate, tokens: int, count: TokenCounter) -> extractive.Candidate:
+    """The sentence's opening that fits in `tokens`, marked "…" when cut."""
+    if count(c.sentence) <= tokens:
+        return c
+    low, high = 0, len(c.sentence)
+    while low < high:  # the longest prefix that fits
+        mid = (low + high + 1) // 2
+        if count(c.sentence[:mid] + "…") <= tokens:
+            low = mid
+        else:
+            high = mid - 1
+    return replace(c, sentence=c.sentence[:low] + "…")
 
 
 def _trimmed(c: extractive.Candidate, q: Question, count: TokenCounter) -> extractive.Candidate:

@@ -62,8 +62,9 @@ def phrase_in(phrase: str, text: str) -> bool:
 
 
 def _coverage(weights: dict[str | tuple[str, ...], float], text: str, before: str = "") -> float:
-    """The weighted share of the question's terms in `text`. A named practice (“丰彩桑榆”) may
-    also be earlier in the paragraph (`before`): "打造“丰彩桑榆”品牌…。…服务老年人4522人次" is about it."""
+    """The weighted share of the question's terms in `text`. A long, weighty term — a named
+    practice (“丰彩桑榆”) or a four-character name — may also be earlier in the paragraph
+    (`before`): "打造“丰彩桑榆”品牌…。…服务老年人4522人次" is about it."""
     total = sum(weights.values())
     if not total:
         return 0.0
@@ -236,7 +237,7 @@ def _report(c: Candidate) -> str:
 
 def _title_line(c: Candidate) -> str:
     """"- 罗定市（…）《title》[n]。": a report named by its place and title alone."""
-    return f"- {_line(c, with_place=True, with_title=True).split('：', 1)[0]}[{c.n}]。"
+    return f"- {_who(c, with_title=True)}[{c.n}]。"
 
 
 def _line(c: Candidate, with_place: bool, with_title: bool = False) -> str:
@@ -246,9 +247,16 @@ def _line(c: Candidate, with_place: bool, with_title: bool = False) -> str:
         sentence, end = sentence[:-1], "。"
     prefix = ""
     if with_place and c.place and (c.place not in sentence or with_title):
-        prefix = f"{c.place}（{c.place_full}）" if c.place_full and c.place_full != c.place else c.place
-        title = c.doc.metadata.get("title", "")
-        if with_title and title:  # "两篇报道…": which report says what
-            prefix += f"《{title.split('：', 1)[-1]}》"
-        prefix += "："
+        prefix = _who(c, with_title) + "："
     return f"{prefix}{sentence}[{c.n}]{end}"
+
+
+def _who(c: Candidate, with_title: bool) -> str:
+    """"莱阳市（山东省烟台市莱阳市）", with the report's title when asked ("两篇报道…": which says what)."""
+    who = f"{c.place}（{c.place_full}）" if c.place_full and c.place_full != c.place else c.place
+    title = c.doc.metadata.get("title", "")
+    if with_title and title:
+        head, sep, rest = title.partition("：")
+        # "广东省罗定市：推动…" → 《推动…》; a colon inside the title itself stays
+        who += f"《{rest if sep and re.search(r'[省市区县州旗盟]$', head) else title}》"
+    return who

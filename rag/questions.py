@@ -26,7 +26,8 @@ _NOT_PLACE = {"城市", "社区", "小区", "全市", "全区", "全县", "辖�
               "地区", "哪个区", "哪个市", "哪个县", "哪些市", "哪些区", "哪些县", "新区", "老区", "山区", "郊区"}
 _QUESTION_WORDS = {"哪些", "地方", "哪里", "哪个", "城市", "什么", "如何", "怎样", "怎么", "多少", "情况", "做法", "举措",
                    "分别", "各自", "不同", "区别", "报道", "两篇", "提到", "介绍", "有没有", "是否", "具体", "主要", "哪些地方",
-                   "规模", "数量", "名称", "内容", "一共", "总共", "几个", "几名", "几家", "几项", "多少"}
+                   "规模", "数量", "名称", "内容", "一共", "总共", "几个", "几名", "几家", "几项", "多少", "哪几个", "哪几",
+                   "目前", "现在", "当前", "如今"}
 
 
 @dataclass
@@ -74,6 +75,7 @@ def analyse(text: str, known_places: list[str]) -> Question:
         q.unknown_places.append(word)
     for word, flag in _words(text):  # jieba knows 南山区 is a place, though 山区 is not
         if (flag == "ns" and len(word) >= 3 and word[-1] in "省市区县" and word not in _NOT_PLACE
+                and not (_NOT_PLACE_END.search(word) and not word.endswith("山区"))
                 and word not in q.unknown_places and word not in covered and not any(k in word for k in aliases)):
             q.unknown_places.append(word)
     vocab = list(aliases)
@@ -105,9 +107,10 @@ def _alternatives(text: str) -> list[list[str]]:
                 items = [x for x in items if len(x) >= 2]
                 if len(items) >= 2 and max(len(x) for x in items) <= 8:
                     groups.append(items)
-        for m in re.finditer(r"([\u4e00-\u9fa5]{2,8})等([\u4e00-\u9fa5]{2,12})", clause):
+        standalone = {w for w, flag in _words(clause) if w == "等" and flag.startswith("u")}
+        for m in re.finditer(r"([\u4e00-\u9fa5]{2,8})等([\u4e00-\u9fa5]{2,12})", clause if standalone else ""):
             example, kind = _tail(m.group(1), 4, verbs_stop=False), _noun_phrase(m.group(2))
-            if example and kind:
+            if example and kind and _words(example)[-1][1].startswith("n"):  # an example is a thing
                 groups.append([example, kind])
     return groups
 

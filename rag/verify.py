@@ -23,7 +23,7 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _FILLER = set("的 了 在 是 和 与 及 等 为 对 将 把 从 以 也 都 而 并 其 之 这 那 有 被 让 给 向 于 或 通过 进行 开展 "
               "实现 推动 推进 持续 不断 积极 有效 全面 一个 一批 一系列 其中 此外 同时 以及 以上 如下 包括 主要 方面 "
               "工作 相关 具体 文档 资料 报道 根据 显示 提到 指出 介绍 他们 她们 它们 我们 这些 那些 之类 "
-              "呢 吗 吧 啊 呀 哪 么 那 还 又 再 就 才 很 最 各 每 该 关于".split())
+              "呢 吗 吧 啊 呀 哪 么 那 还 又 再 就 才 很 最 各 每 该 谁 关于".split())
 TERM_THRESHOLD = 0.5
 BIGRAM_THRESHOLD = 0.6
 
@@ -123,7 +123,7 @@ def key_terms(sentence: str, place_vocab: Iterable[str] = ()) -> list[str]:
         if len(run) >= 2 and run not in places:
             terms.append(run)
         run = ""
-        if len(w) >= 2 and w[-1] in "了呢吗吧啊":  # 建了 → 建, 率呢 → 率
+        if len(w) >= 2 and w[-1] == "了":  # 建了 → 建 (but 书吧 stays 书吧)
             w = w[:-1]
         if len(w) < 2 or w in _FILLER or w in places or _NUMBER.fullmatch(w) or not re.search(r"[\u4e00-\u9fff]", w):
             continue

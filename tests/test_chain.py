@@ -115,3 +115,12 @@ def test_reports_of_named_places_without_a_topic(answerer):
     assert "《实施“幸福共营”工程 推动治理水平跃升》" in r.answer
     r = answerer.ask("岑溪市两篇报道分别讲了什么？")
     assert len({(c.doc, c.article) for c in r.citations}) == 2 and r.answer.count("《") == 2
+
+
+@pytest.mark.parametrize("question, needed", [
+    ("龙文区目前一共汇聚了多少名乡贤？", "4309"),
+    ("汕头市试点了哪几个社区？", "金丰社区"),
+])
+def test_review_findings(answerer, question, needed):
+    r = answerer.ask(question)
+    assert not r.refused and needed in r.answer

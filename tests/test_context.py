@@ -149,3 +149,18 @@ def test_both_answer_prompts_share_one_system_message():
     assert "【地点｜文章】" in system  # the rule matches the context's header format
     human = answer.messages[1].prompt.template
     assert human.startswith("资料：\n{context}") and places.messages[1].prompt.template.startswith("资料：\n{context}")
+
+
+@pytest.mark.parametrize("question", ["莱阳市和汕头市在物业管理上有什么不同？", "罗定市和殷都区的“大工委”“大党委”做法有什么不同？"])
+def test_every_side_of_a_comparison_is_in_the_budgeted_context(real_index, model_tokens, question):
+    from rag.chain import Answerer
+
+    answerer = Answerer(real_index)
+    q = analyse(question, answerer.known_places)
+    docs = answerer._retrieve(q, q.text, ChainConfig().k_compare)
+    evidence = extractive.assess(q, docs, real_index.bm25.rarity)
+    context = build_context(docs, context_numbers(q, evidence, 4), evidence, True, LOCAL_CONTEXT_TOKENS,
+                            model_tokens, q)
+    headers = [h for h, _, _ in _blocks(context)]
+    for place in q.places:
+        assert any(place in h for h in headers), (place, context)

@@ -61,3 +61,14 @@ def test_what_a_figure_counts(places, question, counted, context):
 
 def test_question_words_are_not_places(places):
     assert analyse("哪些地方安排市级领导包联社区？", places).unknown_places == []
+
+
+def test_review_findings(places):
+    from rag.verify import key_terms
+
+    assert "书吧" in key_terms("哪些地方建了社区书吧？")  # 吧 ends a word here, not a sentence
+    assert analyse("哪些地方在老城区改造小区？", places).unknown_places == []
+    assert analyse("哪些地方和高等院校合作?", places).alternatives == []
+    q = analyse("龙文区目前一共汇聚了多少名乡贤？", places)
+    assert "目前" not in q.terms and "乡贤" in q.terms
+    assert "哪几个" not in analyse("汕头市试点了哪几个社区？", places).terms
