@@ -116,6 +116,7 @@ def _alternatives(text: str) -> list[list[str]]:
 
 
 def _words(text: str) -> list[tuple[str, str]]:
+    """jieba's words with their part of speech (quiet logger, dictionary loaded once)."""
     import jieba.posseg
 
     from .lexical import _jieba
@@ -184,13 +185,7 @@ def _measure_terms(text: str, terms: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _nouns(text: str) -> set[str]:
-    import jieba.posseg
-
-    from .lexical import _jieba
-
-    _jieba()  # quiet logger, dictionary loaded once
-    return {w for w, flag in jieba.posseg.cut(text)
-            if flag.startswith(("n", "vn")) or re.search(r"[率数量额费次]$", w)}
+    return {w for w, flag in _words(text) if flag.startswith(("n", "vn")) or re.search(r"[率数量额费次]$", w)}
 
 
 def place_aliases(known_places: list[str]) -> dict[str, str]:
