@@ -17,6 +17,7 @@ from langchain_core.documents import Document
 from . import extractive
 from .config import Settings
 from .questions import Question
+from .schema import headline
 
 # Context budget for the local model, in its own tokens. With the system prompt cached, the
 # tokens read per question are this plus the question and ~30 tokens of prompt frame.
@@ -24,7 +25,6 @@ LOCAL_CONTEXT_TOKENS = Settings.model_fields["local_context_tokens"].default  # 
 
 TokenCounter = Callable[[str], int]
 _WIDE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
-_PLACE_PREFIX = re.compile(r"^.{0,14}?[省市区县州旗]：")
 _CLAUSE_END = re.compile(r"(?<=[，；：])")
 # In a place list or a comparison each side needs room: a longer sentence keeps only its clauses
 # that hold a question term (or a figure, for "多少" questions).
@@ -55,7 +55,7 @@ def context_numbers(q: Question, evidence: extractive.Evidence, limit: int) -> l
 def short_title(title: str, place: str) -> str:
     """“山东省莱阳市：实施“幸福共营”工程 推动治理水平跃升” → “实施“幸福共营”工程”: the place
     is in the header already, and the first phrase of a headline carries its topic."""
-    title = _PLACE_PREFIX.sub("", title, count=1)
+    title = headline(title)
     if place and title.startswith(place):
         title = title[len(place):]
     title = re.split(r"\s+|——", title.strip())[0]
@@ -96,19 +96,19 @@ def _budgeted(docs, shown, evidence, budget: int, count: TokenCounter, q: Questi
         group = (lambda c: (c.doc.metadata["doc"], c.doc.metadata["article"])) if q.per_article else (
             lambda c: c.place)
         pool = [c for c in evidence.candidates if c.n in allowed]  # a side may match only by its paragraph
-        firsts, seen = [], set()
+        firsts, seen, taken = [], set(), set()
         for key, candidates in ((group, pool), (lambda c: c.n, ranked)):
             for c in candidates:
-                if key(c) not in seen and all(c is not f for f in firsts):
+                if key(c) not in seen and id(c) not in taken:
                     seen.add(key(c))
+                    taken.add(id(c))
                     firsts.append(c)
         # each place's (or report's) best sentence gets a fair share of the budget, so one long
         # sentence of the first side cannot leave the other side out
         groups = len({group(c) for c in firsts})
         share = max(budget // max(groups, 1) - 12, 20)
         order = ([_cut(_trimmed(c, q, count), share, count) for c in firsts[:groups]]
-                 + [_trimmed(c, q, count) for c in firsts[groups:]]
-                 + [_trimmed(c, q, count) for c in ranked if all(c is not f for f in firsts)])
+                 + [_trimmed(c, q, count) for c in firsts[groups:] + [c for c in ranked if id(c) not in taken]])
     chosen: list[extractive.Candidate] = []
     for c in order:
         if any(x.sentence == c.sentence for x in chosen):

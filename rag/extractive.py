@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from .questions import Question
+from .schema import headline
 from .verify import key_terms, normalise, sentences_of
 
 _QUALIFIER_BEFORE = re.compile(r"之前|以前|此前|原来|原先|起初|最初")
@@ -256,7 +257,5 @@ def _who(c: Candidate, with_title: bool) -> str:
     who = f"{c.place}（{c.place_full}）" if c.place_full and c.place_full != c.place else c.place
     title = c.doc.metadata.get("title", "")
     if with_title and title:
-        head, sep, rest = title.partition("：")
-        # "广东省罗定市：推动…" → 《推动…》; a colon inside the title itself stays
-        who += f"《{rest if sep and re.search(r'[省市区县州旗盟]$', head) else title}》"
+        who += f"《{headline(title)}》"
     return who

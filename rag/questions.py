@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .places import PROVINCES
 from .schema import strip_suffix
@@ -115,14 +116,16 @@ def _alternatives(text: str) -> list[list[str]]:
     return groups
 
 
-def _words(text: str) -> list[tuple[str, str]]:
-    """jieba's words with their part of speech (quiet logger, dictionary loaded once)."""
+@lru_cache(maxsize=1024)
+def _words(text: str) -> tuple[tuple[str, str], ...]:
+    """jieba's words with their part of speech (quiet logger, dictionary loaded once). Cached:
+    one question is looked at several ways (places, verbs, nouns, alternatives)."""
     import jieba.posseg
 
     from .lexical import _jieba
 
     _jieba()
-    return [(w, flag) for w, flag in jieba.posseg.cut(text)]
+    return tuple((w, flag) for w, flag in jieba.posseg.cut(text))
 
 
 def _tail(text: str, length: int, verbs_stop: bool = True) -> str:

@@ -1,6 +1,7 @@
 """The records the parser produces and everything downstream cites."""
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -44,6 +45,15 @@ def strip_suffix(name: str) -> str:
         if name.endswith(suffix) and len(name) > len(suffix) + 1:
             return name[: -len(suffix)]
     return name
+
+
+_PLACE_PREFIX = re.compile(r"^.{0,14}?[省市区县州旗盟]：")
+
+
+def headline(title: str) -> str:
+    """An article title without its "place：" lead: "广东省罗定市：推动…" → "推动…" (a colon inside
+    the headline itself, "传非遗之美：赋发展之力", stays)."""
+    return _PLACE_PREFIX.sub("", title, count=1)
 
 
 class Paragraph(BaseModel):
