@@ -32,6 +32,16 @@ def _jieba():
     return jieba
 
 
+@lru_cache(maxsize=4096)
+def pos_tags(text: str, hmm: bool = True) -> tuple[tuple[str, str], ...]:
+    """jieba's words with their part of speech ("ns" a place, "v" a verb, "n…" a noun). Cached:
+    a question is looked at several ways (places, verbs, nouns, alternatives)."""
+    import jieba.posseg
+
+    _jieba()
+    return tuple((pair.word, pair.flag) for pair in jieba.posseg.cut(text, HMM=hmm))
+
+
 def tokenize(text: str, mode: str = "jieba+bigram", *, query: bool = False) -> list[str]:
     if mode not in TOKENIZERS:
         raise ValueError(f"unknown tokenizer {mode!r}; choose from {TOKENIZERS}")

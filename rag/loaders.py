@@ -79,7 +79,6 @@ def _mostly_cjk_or_ascii(text: str) -> bool:
     sample = text[:5000]
     good = sum(1 for ch in sample if ch.isascii() or "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef"
                or "\u2000" <= ch <= "\u27bf")  # general punctuation “”—…, symbols □■●
-
     return good >= 0.9 * max(len(sample), 1)
 
 

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .lexical import _jieba
+from .lexical import _jieba, pos_tags
 from .places import find_place
 from .schema import Article, Paragraph, ParsedDoc, Place, strip_suffix
 
@@ -391,13 +391,10 @@ def _ends_in_noun_phrase(head: str) -> bool:
     """The head ends in a whole noun ("少年儿童", "问题") that a count can follow, not a verb or a word cut short."""
     if head.count("“") > head.count("”"):
         return False
-    import jieba.posseg
-
-    _jieba()
-    words = list(jieba.posseg.cut(head.rstrip(CLOSERS)[-8:], HMM=False))
-    if not words or len(words[-1].word) < 2 or not _is_cjk(words[-1].word[-1]):
+    words = pos_tags(head.rstrip(CLOSERS)[-8:], hmm=False)
+    if not words or len(words[-1][0]) < 2 or not _is_cjk(words[-1][0][-1]):
         return False
-    flag = words[-1].flag
+    flag = words[-1][1]
     return flag.startswith("n") or flag in ("vn", "an", "l", "j", "i")
 
 

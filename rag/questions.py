@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
+from .lexical import pos_tags
 from .places import PROVINCES
 from .schema import strip_suffix
 from .verify import key_terms, normalise
@@ -74,7 +74,7 @@ def analyse(text: str, known_places: list[str]) -> Question:
         if any(k in word for k in aliases) or not _may_be_place(word):  # "莱阳市区", "地方安排市"
             continue
         q.unknown_places.append(word)
-    for word, flag in _words(text):  # jieba knows 南山区 is a place, though 山区 is not
+    for word, flag in pos_tags(text):  # jieba knows 南山区 is a place, though 山区 is not
         if (flag == "ns" and len(word) >= 3 and word[-1] in "省市区县" and word not in _NOT_PLACE
                 and not (_NOT_PLACE_END.search(word) and not word.endswith("山区"))
                 and word not in q.unknown_places and word not in covered and not any(k in word for k in aliases)):
@@ -82,7 +82,7 @@ def analyse(text: str, known_places: list[str]) -> Question:
     vocab = list(aliases)
     q.terms = [t for t in key_terms(text, vocab) if t not in _QUESTION_WORDS and not _WANTS_PLACES.fullmatch(t)]
     q.quoted = [m.strip() for m in _QUOTED.findall(text) if len(m.strip()) >= 2]
-    q.verbs = [w for w, flag in _words(text) if flag == "v" and w in q.terms]
+    q.verbs = [w for w, flag in pos_tags(text) if flag == "v" and w in q.terms]
     if q.numeric:
         q.measure_terms, q.measure_context = _measure_terms(text, q.terms)
     q.alternatives = _alternatives(text)
@@ -92,7 +92,7 @@ def analyse(text: str, known_places: list[str]) -> Question:
 def _may_be_place(word: str) -> bool:
     """jieba reads "地方安排市" as 地方 / 安排 / 市: a verb or a pronoun inside is no place name."""
     return not any(flag.startswith(("v", "r", "p", "u", "d")) or w in ("地方", "城市", "地区")
-                   for w, flag in _words(word))
+                   for w, flag in pos_tags(word))
 
 
 def _alternatives(text: str) -> list[list[str]]:
@@ -108,31 +108,19 @@ def _alternatives(text: str) -> list[list[str]]:
                 items = [x for x in items if len(x) >= 2]
                 if len(items) >= 2 and max(len(x) for x in items) <= 8:
                     groups.append(items)
-        standalone = {w for w, flag in _words(clause) if w == "等" and flag.startswith("u")}
+        standalone = {w for w, flag in pos_tags(clause) if w == "等" and flag.startswith("u")}
         for m in re.finditer(r"([\u4e00-\u9fa5]{2,8})等([\u4e00-\u9fa5]{2,12})", clause if standalone else ""):
             example, kind = _tail(m.group(1), 4, verbs_stop=False), _noun_phrase(m.group(2))
-            if example and kind and _words(example)[-1][1].startswith("n"):  # an example is a thing
+            if example and kind and pos_tags(example)[-1][1].startswith("n"):  # an example is a thing
                 groups.append([example, kind])
     return groups
-
-
-@lru_cache(maxsize=1024)
-def _words(text: str) -> tuple[tuple[str, str], ...]:
-    """jieba's words with their part of speech (quiet logger, dictionary loaded once). Cached:
-    one question is looked at several ways (places, verbs, nouns, alternatives)."""
-    import jieba.posseg
-
-    from .lexical import _jieba
-
-    _jieba()
-    return tuple((w, flag) for w, flag in jieba.posseg.cut(text))
 
 
 def _tail(text: str, length: int, verbs_stop: bool = True) -> str:
     """The last words of `text` up to about `length` characters, not past a particle, a
     preposition or a verb ("设立了社区基金" → "社区基金", "让居民" → "居民")."""
     out = ""
-    for word, flag in reversed(_words(text)):
+    for word, flag in reversed(pos_tags(text)):
         if out and (len(out) + len(word) > length + 1 or _stops(word, flag, verbs_stop)):
             break
         out = word + out
@@ -143,7 +131,7 @@ def _head(text: str) -> str:
     """The words an item starts with, up to a particle or preposition ("党员用服务…" → "党员");
     "" when it starts with a verb (两个做法, not two names of one thing)."""
     out = ""
-    for word, flag in _words(text):
+    for word, flag in pos_tags(text):
         if not out and flag == "v":
             return ""
         if _stops(word, flag):
@@ -159,7 +147,7 @@ def _stops(word: str, flag: str, verbs: bool = True) -> bool:
 def _noun_phrase(text: str) -> str:
     """Words up to and including the first noun: "新就业群体提供服务" → "新就业群体"."""
     out = ""
-    for word, flag in _words(text):
+    for word, flag in pos_tags(text):
         out += word
         if flag.startswith("n") and len(out) >= 2:
             return out
@@ -188,7 +176,7 @@ def _measure_terms(text: str, terms: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _nouns(text: str) -> set[str]:
-    return {w for w, flag in _words(text) if flag.startswith(("n", "vn")) or re.search(r"[率数量额费次]$", w)}
+    return {w for w, flag in pos_tags(text) if flag.startswith(("n", "vn")) or re.search(r"[率数量额费次]$", w)}
 
 
 def place_aliases(known_places: list[str]) -> dict[str, str]:
