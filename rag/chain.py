@@ -58,6 +58,12 @@ class ChainConfig:
     max_question_chars: int = 2000
     notes: list[str] = field(default_factory=list)
 
+    def fit_small_local_model(self, context_tokens: int) -> None:
+        """For the local backend (a 1.5B model on a CPU): a compact context of four paragraphs'
+        best sentences within `context_tokens` of its own tokens, so its first token comes fast."""
+        if self.backend == "local":
+            self.compact_context, self.context_paragraphs, self.context_tokens = True, 4, context_tokens
+
 
 class Answerer:
     """Loads models once; answers one question or many, streaming if asked."""

@@ -226,8 +226,7 @@ def _answerer(index_dir, embedding, backend, k=None, place=None, llm_url=None, l
     )
     if k:
         config.k = k
-    if config.backend == "local":  # a 1.5B model on a CPU: short prompts, see ChainConfig
-        config.compact_context, config.context_paragraphs, config.context_tokens = True, 4, s.local_context_tokens
+    config.fit_small_local_model(s.local_context_tokens)
     return Answerer(index, config)
 
 

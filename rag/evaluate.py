@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import mean
 
+import numpy as np
+
 from .errors import InputError, RagError
 from .golden import GoldenItem, evidence_paragraphs, load_golden
 from .metrics import ndcg_at_k, recall_at_k, reciprocal_rank
@@ -95,7 +97,7 @@ def _squash(text: str) -> str:
 
 def answer_text(answer: str) -> str:
     """What must_include is matched against: NFKC, citation markers and whitespace removed."""
-    return _squash(strip_citations(re.sub(r"\[\d{1,3}\]", "", answer)))
+    return _squash(strip_citations(answer))
 
 
 def missing_groups(answer: str, must_include: list[list[str]]) -> list[list[str]]:
@@ -146,7 +148,7 @@ def places_named(answer: str, vocab: Iterable[str], chains: Iterable[Place] = ()
     inside the administrative chain of a named place is not counted (unless it is in `keep`,
     the places the question expects).
     """
-    text = normalise(strip_citations(re.sub(r"\[\d{1,3}\]", "", answer)))
+    text = normalise(strip_citations(answer))
     keep_keys = {place_key(k) for k in keep}
     for p in sorted({(p.province, p.city, p.county) for p in chains}, key=lambda t: -len("".join(t))):
         province, city, county = p
@@ -341,14 +343,8 @@ class Scorer:
 
 # --- summaries ----------------------------------------------------------------------------------
 def percentile(values: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    xs = sorted(values)
-    if not xs:
-        return 0.0
-    pos = (len(xs) - 1) * q / 100
-    lo = int(pos)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+    """Linear interpolation between closest ranks (numpy's default); 0 for no values."""
+    return float(np.percentile(values, q)) if values else 0.0
 
 
 def latency(records: list[dict]) -> dict:

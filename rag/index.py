@@ -111,9 +111,9 @@ class CaseIndex:
             name = current.read_text(encoding="utf-8").strip()
             version = self.root / name
             manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
-            if not isinstance(manifest, dict) or not isinstance(manifest.get("embedding"), dict):
+            embedding = manifest.get("embedding") if isinstance(manifest, dict) else None
+            if not isinstance(embedding, dict) or not {"spec", "dim"} <= embedding.keys():
                 raise ValueError("清单内容不完整")
-            manifest["embedding"]["spec"], manifest["embedding"]["dim"]  # noqa: B018 (must exist)
         except (OSError, ValueError, KeyError, TypeError) as exc:  # JSON and decoding errors are ValueErrors
             raise IndexUnusableError(f"索引清单损坏或缺失（{self.root}）：{exc}。请重建索引：rag ingest --rebuild 目录") from exc
         if manifest.get("format") != FORMAT_VERSION:

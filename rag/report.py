@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from .evaluate import HIGHER_IS_BETTER, LABELS, METRIC_KEYS, RETRIEVAL_K, STAGES
+from .evaluate import HIGHER_IS_BETTER, LABELS, METRIC_KEYS, RETRIEVAL_K, STAGES, place_key
 
 TYPE_LABELS = {"single_fact": "单一事实", "numeric": "数字", "multi_place": "多地", "how": "做法",
                "comparison": "比较", "cross_doc": "跨文档", "unanswerable": "不可回答"}
@@ -232,7 +232,7 @@ def failing(records: list[dict]) -> list[dict]:
         if g.get("imprecise"):
             tags.append(f"{sum(len(s['imprecise']) for s in g['imprecise'])} 个多余引用")
         if m.get("place_recall", 1) < 1 or m.get("place_precision", 1) < 1:
-            expected = {_key(p) for p in r["expected"]["places"]}
+            expected = {place_key(p) for p in r["expected"]["places"]}
             named = set(r.get("places_named") or [])
             parts = []
             if expected - named:
@@ -245,12 +245,6 @@ def failing(records: list[dict]) -> list[dict]:
         if serious:
             out.append(r | {"tags": tags})
     return out
-
-
-def _key(name: str) -> str:
-    from .evaluate import place_key
-
-    return place_key(name)
 
 
 # --- markdown -----------------------------------------------------------------------------------

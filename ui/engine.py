@@ -187,8 +187,7 @@ class Engine:
             local_model_path=s.local_model_path, llm_url=options.llm_url, llm_key=options.llm_key,
             llm_model=options.llm_model, llm_timeout=s.llm_timeout, max_question_chars=s.max_question_chars,
         )
-        if options.backend == "local":  # as `rag ask`: short prompts for a small CPU model
-            config.compact_context, config.context_paragraphs, config.context_tokens = True, 4, s.local_context_tokens
+        config.fit_small_local_model(s.local_context_tokens)
         answerer = Answerer(snap.index, config)
         with self._mutex:
             answerer = snap.answerers.setdefault(options, answerer)
