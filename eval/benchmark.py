@@ -193,8 +193,8 @@ def run_local_first_token(config: str, rounds: int, index_dir: Path) -> dict:
         for name, text in OLD_PROMPTS.items():
             (folder / f"{name}.txt").write_text(text, encoding="utf-8")
         os.environ["RAG_PROMPTS_DIR"] = str(folder)
-    from rag.chain import Answerer, ChainConfig
-    from rag.context import LOCAL_CONTEXT_TOKENS
+    from rag.answer.chain import Answerer, ChainConfig
+    from rag.answer.context import LOCAL_CONTEXT_TOKENS
     from rag.index import CaseIndex
     from rag.llm import local_chat_model
     from rag.local_model import MODEL_FILENAME, default_models_dir

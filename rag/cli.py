@@ -215,7 +215,7 @@ BackendOpt = typer.Option(None, "--backend", help="回答方式：extractive | l
 
 
 def _answerer(index_dir, embedding, backend, k=None, place=None, llm_url=None, llm_model=None):
-    from .chain import Answerer, ChainConfig
+    from .answer.chain import Answerer, ChainConfig
 
     index, s = _open_index(index_dir, embedding)
     index.require()

@@ -29,9 +29,10 @@ from .errors import InputError, RagError
 from .golden import GoldenItem, evidence_paragraphs, load_golden
 from .metrics import ndcg_at_k, recall_at_k, reciprocal_rank
 from .places import split_units
-from .questions import place_aliases
+from .answer.question import place_aliases
 from .schema import AnswerResult, Citation, Place, strip_suffix
-from .verify import Source, check, citations_in, normalise, split_sentences, strip_citations
+from .answer.verify import Source, check
+from .text import citations_in, normalise, split_sentences, strip_citations
 
 BASELINE_FORMAT = 1
 RETRIEVAL_K = 5

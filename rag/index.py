@@ -39,6 +39,7 @@ from .loaders import SUPPORTED, load
 from .parse import parse_text
 from .retriever import HybridRetriever
 from .schema import ParsedDoc
+from .sentences import SentenceVectors
 from .store import FaissStore, _embed_documents
 
 FORMAT_VERSION = 1
@@ -68,6 +69,7 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, message)
     embedded: int = 0  # chunks embedded now
     reused: int = 0  # chunks whose vector was kept
+    sentences_embedded: int = 0  # sentences embedded now (the others kept their vectors)
     seconds: float = 0.0
 
     @property
@@ -90,6 +92,7 @@ class CaseIndex:
         self.version_dir: Path | None = None
         self.store: FaissStore | None = None
         self.bm25: BM25Index | None = None
+        self.sentences: SentenceVectors | None = None
         if load:
             self._load()
 
@@ -145,6 +148,10 @@ class CaseIndex:
                 db.execute("SELECT COUNT(*) FROM paragraphs").fetchone()
         except sqlite3.Error as exc:
             raise IndexUnusableError(f"索引的文档库 docs.sqlite 损坏或缺失（{version}）：{exc}。请重建索引：rag ingest --rebuild 目录") from exc
+        try:
+            self.sentences = SentenceVectors.load(version)
+        except (OSError, ValueError) as exc:
+            raise IndexUnusableError(f"句向量文件损坏（{version}）：{exc}。请重建索引：rag ingest --rebuild") from exc
         self.manifest, self.version_dir = manifest, version
 
     def require(self) -> None:
@@ -263,7 +270,7 @@ class CaseIndex:
 
     def _load_fresh(self, strict: bool = True) -> None:
         """Another process may have written a version since this one was opened."""
-        self.manifest, self.version_dir, self.store, self.bm25 = {}, None, None, None
+        self.manifest, self.version_dir, self.store, self.bm25, self.sentences = {}, None, None, None, None
         self._load(strict)
 
     def _stored_docs(self, exclude: set[str]) -> list[ParsedDoc]:
@@ -292,7 +299,8 @@ class CaseIndex:
             (report.updated if doc.doc in old_hashes else report.added).append(doc.doc)
             incoming.append(doc)
         report.removed.extend(sorted(remove))
-        if not incoming and not remove and not rebuild:
+        # an index from before sentence vectors gets them on its next ingest
+        if not incoming and not remove and not rebuild and (self.sentences is not None or not self.exists):
             return
         replaced = {d.doc for d in incoming} | remove
         spec = self.embedding_spec
@@ -312,6 +320,7 @@ class CaseIndex:
             store, bm25 = self._build_vectors(embeddings, incoming, replaced, report, progress, reuse)
             store.save_local(staging)
             bm25.save(staging)
+            self._build_sentences(embeddings, staging, store.dim, report, progress, reuse).save(staging)
             self._write_manifest(staging, spec, embeddings, store, bm25.mode)
             _fsync_dir(staging)
             os.replace(staging, final)
@@ -405,6 +414,22 @@ class CaseIndex:
             store.add_vectors(np.vstack(vectors).astype(np.float32), texts, metas, ids=ids)
         bm25.build(tokens=tokens)
         return store, bm25
+
+    def _build_sentences(self, embeddings, folder: Path, dim: int, report: IngestReport,
+                         progress: Progress | None, reuse: bool) -> SentenceVectors:
+        with self._db(folder / "docs.sqlite") as db:
+            texts = [r["text"] for r in db.execute("SELECT text FROM paragraphs WHERE kind='body'")]
+
+        def embed(batch: list[str]) -> np.ndarray:
+            return _embed_documents(embeddings, batch)
+
+        def step(done: int, total: int) -> None:
+            if progress:
+                progress("计算句向量", done, total)
+
+        vectors, embedded = SentenceVectors.build(texts, embed, dim, self.sentences if reuse else None, step)
+        report.sentences_embedded += embedded
+        return vectors
 
     def _write_manifest(self, folder: Path, spec: str, embeddings, store: FaissStore, lexical: str) -> None:
         with self._db(folder / "docs.sqlite") as db:

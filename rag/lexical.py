@@ -4,10 +4,11 @@ from __future__ import annotations
 import json
 import math
 import re
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from .text import INDEX_STOPWORDS, QUESTION_WORDS, segmenter
 
 TOKENIZERS = ("jieba", "jieba+bigram", "bigram")
 TOKENS_FILE = "tokens.jsonl"
@@ -15,31 +16,6 @@ _WORD = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]+|\d+(?:\.\d+)?%?")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 _QUESTION_PHRASES = re.compile(
     r"有哪些|哪些|哪里|哪儿|哪个|什么|怎么样|怎么|怎样|如何|多少|是否|有没有|请问|分别|地方|城市|地区|举措|做法|情况")
-# Question words and particles: they say how to ask, not what about.
-STOPWORDS = set(
-    "的 了 在 是 和 与 及 等 为 对 将 把 从 以 也 都 而 并 其 之 这 那 有 被 让 给 向 于 或 "
-    "哪些 哪里 哪个 哪儿 什么 怎么 怎样 如何 多少 几个 是否 吗 呢 吧 啊 请问 请 一下 情况 "
-    "地方 城市 地区 哪 有没有 做法 采取 通过 进行 开展".split()
-)
-
-
-@lru_cache(maxsize=1)
-def _jieba():
-    import jieba
-
-    jieba.setLogLevel(60)
-    jieba.initialize()
-    return jieba
-
-
-@lru_cache(maxsize=4096)
-def pos_tags(text: str, hmm: bool = True) -> tuple[tuple[str, str], ...]:
-    """jieba's words with their part of speech ("ns" a place, "v" a verb, "n…" a noun). Cached:
-    a question is looked at several ways (places, verbs, nouns, alternatives)."""
-    import jieba.posseg
-
-    _jieba()
-    return tuple((pair.word, pair.flag) for pair in jieba.posseg.cut(text, HMM=hmm))
 
 
 def tokenize(text: str, mode: str = "jieba+bigram", *, query: bool = False) -> list[str]:
@@ -49,9 +25,10 @@ def tokenize(text: str, mode: str = "jieba+bigram", *, query: bool = False) -> l
     if query:
         text = _QUESTION_PHRASES.sub(" ", text)
     if mode in ("jieba", "jieba+bigram"):
-        for word in _jieba().cut_for_search(text):
+        dropped = INDEX_STOPWORDS | QUESTION_WORDS if query else INDEX_STOPWORDS
+        for word in segmenter().cut_for_search(text):
             word = word.strip().lower()
-            if word and word not in STOPWORDS and _WORD.match(word):
+            if word and word not in dropped and _WORD.match(word):
                 tokens.append(word)
     if mode in ("jieba+bigram", "bigram"):
         for run in _CJK_RUN.findall(text):

@@ -66,7 +66,7 @@ def warm(model: BaseChatModel) -> None:
 
 def token_counter(model: BaseChatModel | None):
     """Count tokens with the model's own tokenizer when it has one (llama.cpp), else estimate."""
-    from .context import estimate_tokens
+    from .answer.context import estimate_tokens
 
     client = getattr(model, "client", None)
     if client is None or not hasattr(client, "tokenize"):

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .lexical import _jieba, pos_tags
+from .text import pos_tags, segmenter
 from .places import find_place
 from .schema import Article, Paragraph, ParsedDoc, Place, strip_suffix
 
@@ -410,7 +410,7 @@ def _leading_close_quote(tail: str) -> bool:
 
 def _starts_with_word(text: str) -> bool:
     """"地方…" starts with a word; "地艺术家…" starts with a stray character."""
-    first = next(iter(_jieba().cut(text[:6], HMM=False)), "")
+    first = next(iter(segmenter().cut(text[:6], HMM=False)), "")
     return len(first) >= 2
 
 
@@ -421,7 +421,7 @@ def _word_across(head: str, tail: str) -> bool:
     if not left or not right or not _is_cjk(left[-1]) or not _is_cjk(right[0]):
         return False
     pos = 0
-    for word in _jieba().cut(left + right, HMM=False):
+    for word in segmenter().cut(left + right, HMM=False):
         end = pos + len(word)
         if pos < len(left) < end and len(word) >= 2:
             return True

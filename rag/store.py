@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -173,10 +174,23 @@ def _embed_documents(embeddings: Embeddings, texts: list[str]) -> np.ndarray:
     return np.asarray(embeddings.embed_documents(texts), dtype=np.float32)
 
 
+_QUERY_VECTORS: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
+
+
 def _embed_query(embeddings: Embeddings, text: str) -> np.ndarray:
-    if hasattr(embeddings, "embed_query_array"):
-        return embeddings.embed_query_array(text)
-    return np.asarray(embeddings.embed_query(text), dtype=np.float32)
+    """A question is embedded once, though retrieval and evidence scoring both need its vector
+    (a small per-process memo of the latest questions)."""
+    key = (id(embeddings), text)
+    vector = _QUERY_VECTORS.get(key)
+    if vector is None:
+        if hasattr(embeddings, "embed_query_array"):
+            vector = np.asarray(embeddings.embed_query_array(text), dtype=np.float32)
+        else:
+            vector = np.asarray(embeddings.embed_query(text), dtype=np.float32)
+        _QUERY_VECTORS[key] = vector
+        while len(_QUERY_VECTORS) > 64:
+            _QUERY_VECTORS.popitem(last=False)
+    return vector
 
 
 def _as_predicate(filter: Filter) -> Callable[[dict], bool] | None:

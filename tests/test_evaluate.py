@@ -339,7 +339,7 @@ class Refusing:
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    from rag.chain import Answerer
+    from rag.answer.chain import Answerer
     from rag.index import CaseIndex
 
     root = tmp_path_factory.mktemp("tiny_eval")

@@ -3,7 +3,7 @@ import json
 import docx
 import pytest
 
-from rag.chain import Answerer, ChainConfig
+from rag.answer.chain import Answerer, ChainConfig
 from rag.errors import InputError
 from rag.export import export
 

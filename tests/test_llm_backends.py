@@ -13,11 +13,10 @@ import pytest
 
 llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install -e '.[llm]')")
 
-from rag import extractive  # noqa: E402
-from rag.chain import Answerer, ChainConfig  # noqa: E402
-from rag.context import LOCAL_CONTEXT_TOKENS, build_context, context_numbers  # noqa: E402
+from rag.answer.chain import Answerer, ChainConfig  # noqa: E402
+from rag.answer.context import LOCAL_CONTEXT_TOKENS, build_context, context_numbers  # noqa: E402
 from rag.llm import chat_prompt_ids, load_prompt, local_chat_model, physical_cores, token_counter  # noqa: E402
-from rag.questions import analyse  # noqa: E402
+from rag.answer.question import analyse  # noqa: E402
 from rag.validate import clean_question  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -69,7 +68,7 @@ def _prompt_ids(answerer, model, question):
     q = analyse(question, answerer.known_places)
     k = cfg.k_places if q.wants_places else cfg.k_compare if (len(q.places) >= 2 or q.per_article) else cfg.k
     docs = answerer.index.retriever(k=k).search(question)
-    evidence = extractive.assess(q, docs)
+    evidence = answerer.weigh(q, docs, question)
     context = build_context(docs, context_numbers(q, evidence, cfg.context_paragraphs), evidence, True,
                             cfg.context_tokens, token_counter(model), q)
     prompt = load_prompt("answer_places" if q.wants_places else "answer")

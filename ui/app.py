@@ -21,7 +21,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag.chain import Turn
+from rag.answer.chain import Turn
 from rag.config import Settings
 from rag.errors import InputError, RagError
 from rag.export import export

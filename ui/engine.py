@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.chain import Answerer, ChainConfig, Turn
+from rag.answer.chain import Answerer, ChainConfig, Turn
 from rag.config import Settings
 from rag.errors import IndexUnusableError, InputError, RagError
 from rag.index import CaseIndex, IngestReport

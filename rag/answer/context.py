@@ -14,10 +14,11 @@ from dataclasses import replace
 
 from langchain_core.documents import Document
 
-from . import extractive
-from .config import Settings
-from .questions import Question
-from .schema import headline
+from ..config import Settings
+from ..schema import headline
+from .compose import best_per_group
+from .evidence import Candidate, Evidence, phrase_in
+from .question import Question
 
 # Context budget for the local model, in its own tokens. With the system prompt cached, the
 # tokens read per question are this plus the question and ~30 tokens of prompt frame.
@@ -38,14 +39,14 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(0.65 * wide + 1.1 * (len(text) - wide))
 
 
-def context_numbers(q: Question, evidence: extractive.Evidence, limit: int) -> list[int]:
+def context_numbers(q: Question, evidence: Evidence, limit: int) -> list[int]:
     """The best paragraph per place for place questions, else the top few by evidence (for a
     comparison, the best of each side first)."""
     if q.wants_places:  # only the places the evidence supports, one paragraph each
-        return sorted({c.n for c in extractive.best_per_group(q, evidence.candidates)})[: max(limit, 10)]
+        return sorted({c.n for c in evidence.places or evidence.candidates[:1]})[: max(limit, 10)]
     ranked: list[int] = []
     if len(q.places) >= 2 or q.per_article:  # a comparison: each side's best paragraph first
-        ranked = [c.n for c in extractive.best_per_group(q, evidence.candidates)][:limit]
+        ranked = [c.n for c in best_per_group(q, evidence.candidates)][:limit]
     for c in evidence.candidates:
         if c.n not in ranked:
             ranked.append(c.n)
@@ -62,7 +63,7 @@ def short_title(title: str, place: str) -> str:
     return title[:16]
 
 
-def build_context(docs: list[Document], shown: list[int], evidence: extractive.Evidence, compact: bool,
+def build_context(docs: list[Document], shown: list[int], evidence: Evidence, compact: bool,
                   budget: int = 0, count: TokenCounter | None = None, q: Question | None = None) -> str:
     """`compact`: only the sentences of each paragraph that bear on the question (citations still
     point at whole paragraphs). `budget` > 0 (compact only): the best of those sentences across
@@ -76,7 +77,7 @@ def build_context(docs: list[Document], shown: list[int], evidence: extractive.E
         text = docs[n - 1].page_content
         if not compact:
             return text
-        relevant = [c for c in evidence.candidates if c.n == n and c.sentence_coverage > 0][:3]
+        relevant = [c for c in evidence.candidates if c.n == n][:3]
         relevant.sort(key=lambda c: text.find(c.sentence))
         return "".join(c.sentence for c in relevant) or text[:200]
 
@@ -88,9 +89,9 @@ def build_context(docs: list[Document], shown: list[int], evidence: extractive.E
 def _budgeted(docs, shown, evidence, budget: int, count: TokenCounter, q: Question | None) -> str:
     spread = q is not None and (q.wants_places or len(q.places) >= 2 or q.per_article)
     allowed = set(shown)
-    ranked = [c for c in evidence.candidates if c.n in allowed and c.sentence_coverage > 0]
-    if not ranked:  # nothing scored in the shown paragraphs: their openings, as before
-        ranked = [extractive.Candidate(n, docs[n - 1], docs[n - 1].page_content[:120], 0.0, 0.0) for n in shown]
+    ranked = [c for c in evidence.candidates if c.n in allowed]
+    if not ranked:  # nothing scored in the shown paragraphs: their openings
+        ranked = [Candidate(n, docs[n - 1], docs[n - 1].page_content[:120], {}) for n in shown]
     order = ranked
     if spread:  # every place (or report) its best sentence first, then each paragraph its best
         group = (lambda c: (c.doc.metadata["doc"], c.doc.metadata["article"])) if q.per_article else (
@@ -109,7 +110,7 @@ def _budgeted(docs, shown, evidence, budget: int, count: TokenCounter, q: Questi
         share = max(budget // max(groups, 1) - 12, 20)
         order = ([_cut(_trimmed(c, q, count), share, count) for c in firsts[:groups]]
                  + [_trimmed(c, q, count) for c in firsts[groups:] + [c for c in ranked if id(c) not in taken]])
-    chosen: list[extractive.Candidate] = []
+    chosen: list[Candidate] = []
     for c in order:
         if any(x.sentence == c.sentence for x in chosen):
             continue
@@ -118,7 +119,7 @@ def _budgeted(docs, shown, evidence, budget: int, count: TokenCounter, q: Questi
     return _render(docs, chosen)
 
 
-def _cut(c: extractive.Candidate, tokens: int, count: TokenCounter) -> extractive.Candidate:
+def _cut(c: Candidate, tokens: int, count: TokenCounter) -> Candidate:
     """The sentence's opening that fits in `tokens`, marked "…" when cut."""
     if count(c.sentence) <= tokens:
         return c
@@ -132,7 +133,7 @@ def _cut(c: extractive.Candidate, tokens: int, count: TokenCounter) -> extractiv
     return replace(c, sentence=c.sentence[:low] + "…")
 
 
-def _trimmed(c: extractive.Candidate, q: Question, count: TokenCounter) -> extractive.Candidate:
+def _trimmed(c: Candidate, q: Question, count: TokenCounter) -> Candidate:
     if count(c.sentence) <= CLAUSE_TRIM_TOKENS:
         return c
     clauses = [x for x in _CLAUSE_END.split(c.sentence) if x]
@@ -150,12 +151,12 @@ def _trimmed(c: extractive.Candidate, q: Question, count: TokenCounter) -> extra
 def _bears_on(clause: str, q: Question) -> bool:
     if q.numeric and re.search(r"\d", clause):
         return True
-    return any(extractive.phrase_in(p, clause) for p in q.quoted) or any(t in clause for t in q.terms)
+    return any(phrase_in(p, clause) for p in q.quoted) or any(t in clause for t in q.terms)
 
 
-def _render(docs: list[Document], chosen: list[extractive.Candidate]) -> str:
+def _render(docs: list[Document], chosen: list[Candidate]) -> str:
     """Grouped by article, paragraphs in retrieval order, sentences in the order they are written."""
-    by_n: dict[int, list[extractive.Candidate]] = {}
+    by_n: dict[int, list[Candidate]] = {}
     for c in chosen:
         by_n.setdefault(c.n, []).append(c)
     first_n: dict[tuple[str, int], int] = {}

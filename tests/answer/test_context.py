@@ -7,11 +7,10 @@ import re
 import pytest
 
 from casedata import REPO
-from rag import extractive
-from rag.chain import ChainConfig
-from rag.context import LOCAL_CONTEXT_TOKENS, build_context, context_numbers, estimate_tokens, short_title
+from rag.answer.chain import ChainConfig
+from rag.answer.context import LOCAL_CONTEXT_TOKENS, build_context, context_numbers, estimate_tokens, short_title
 from rag.llm import load_prompt
-from rag.questions import analyse
+from rag.answer.question import analyse
 
 QUICK = [json.loads(line)["question"] for line in (REPO / "eval" / "quick.jsonl").read_text(encoding="utf-8").splitlines()
          if line.strip()]
@@ -31,11 +30,16 @@ def model_tokens():
 
 
 def _evidence(index, question):
-    cfg = ChainConfig()
-    q = analyse(question, index.places(all_levels=True))
-    k = cfg.k_places if q.wants_places else cfg.k_compare if (len(q.places) >= 2 or q.per_article) else cfg.k
-    docs = index.retriever(k=k).search(question)
-    return q, docs, extractive.assess(q, docs)
+    from rag.answer.chain import Answerer
+
+    return _WEIGH(Answerer(index), question)
+
+
+def _WEIGH(answerer, question):
+    q, _, query = answerer._understand(question, [], [])
+    cfg = answerer.config
+    docs = answerer._retrieve(q, query, cfg.k_places if q.wants_places else cfg.k_compare if q.comparison else cfg.k)
+    return q, docs, answerer.weigh(q, docs, query)
 
 
 def _blocks(context):
@@ -153,12 +157,12 @@ def test_both_answer_prompts_share_one_system_message():
 
 @pytest.mark.parametrize("question", ["莱阳市和汕头市在物业管理上有什么不同？", "罗定市和殷都区的“大工委”“大党委”做法有什么不同？"])
 def test_every_side_of_a_comparison_is_in_the_budgeted_context(real_index, model_tokens, question):
-    from rag.chain import Answerer
+    from rag.answer.chain import Answerer
 
     answerer = Answerer(real_index)
     q = analyse(question, answerer.known_places)
     docs = answerer._retrieve(q, q.text, ChainConfig().k_compare)
-    evidence = extractive.assess(q, docs, real_index.bm25.rarity)
+    evidence = answerer.weigh(q, docs, q.text)
     context = build_context(docs, context_numbers(q, evidence, 4), evidence, True, LOCAL_CONTEXT_TOKENS,
                             model_tokens, q)
     headers = [h for h, _, _ in _blocks(context)]

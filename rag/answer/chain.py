@@ -1,11 +1,12 @@
-"""The answer chain: condense → retrieve → decide on evidence → generate → verify citations.
+"""The answer chain: understand → retrieve → weigh the evidence → answer → verify citations.
 
-Whether a question is answered is decided on retrieval evidence (rag.extractive.assess), the
-same for every backend: a small model told "say so if the answer is absent" refuses answerable
-questions, and a model never told so answers unanswerable ones. Generation is a LangChain
-runnable (prompt | chat model | parser) and streams; every sentence it writes is then checked
-against the paragraphs it cites (rag.verify), re-cited or removed. When a model's answer does
-not survive the check, the extractive answer is given instead, and the result says so.
+The question is understood once (rag.answer.question), its evidence weighed once
+(rag.answer.evidence) and both are handed to whichever backend answers. The extractive backend
+answers only when the evidence is likely enough; a generating backend is asked whenever the case
+is not clear-cut (a place the corpus lacks, nothing relevant at all), sees the evidence and may
+answer a paraphrase the scorer doubted. Every sentence a model writes is checked against the
+paragraphs it cites (rag.answer.verify), re-cited or removed; a model answer that does not
+survive the check gives way to the extractive answer, or to a refusal when there is none.
 """
 from __future__ import annotations
 
@@ -17,18 +18,23 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 from langchain_core.output_parsers import StrOutputParser
 
-from . import extractive
+import numpy as np
+
+from ..errors import RagError
+from ..index import CaseIndex
+from ..llm import load_prompt, local_chat_model, openai_chat_model, token_counter
+from ..schema import AnswerResult, Citation, SentenceCheck
+from ..store import _embed_documents, _embed_query
+from ..text import citations_in
+from ..validate import clean_question
+from .compose import compose
 from .context import build_context, context_numbers
-from .errors import RagError
-from .index import CaseIndex
-from .llm import load_prompt, local_chat_model, openai_chat_model, token_counter
-from .questions import Question, analyse, place_aliases
-from .schema import AnswerResult, Citation, SentenceCheck
-from .validate import clean_question
-from .verify import Source, citations_in, verify_answer
+from .evidence import Evidence, EvidenceModel, EvidenceScorer, default_model
+from .question import Question, analyse, depends_on_previous, place_aliases
+from .verify import Source, verify_answer
 
 PER_PLACE = 3  # paragraphs of each named place a comparison is sure to see
-_FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|再|它|他们|这个|这些|该|其|同样)")
+_MODEL_REFUSES = re.compile(r"资料中没有|没有相关(内容|信息|资料)|无法回答|未提及|没有提到")
 
 
 @dataclass
@@ -68,13 +74,17 @@ class ChainConfig:
 class Answerer:
     """Loads models once; answers one question or many, streaming if asked."""
 
-    def __init__(self, index: CaseIndex, config: ChainConfig | None = None) -> None:
+    def __init__(self, index: CaseIndex, config: ChainConfig | None = None,
+                 evidence_model: EvidenceModel | None = None) -> None:
         index.require()
         self.index = index
         self.config = config or ChainConfig()
         self.known_places = index.places(all_levels=True)
         self._aliases = place_aliases(self.known_places)
         self._llm = None
+        self._sentence_cache: dict[str, np.ndarray] = {}
+        self.scorer = EvidenceScorer(evidence_model or default_model(), self._sentence_vectors,
+                                     self._paragraph_vector, index.bm25.rarity, index.bm25.doc_freq)
 
     # --- public ----------------------------------------------------------------------------
     def ask(self, question: str, history: list[Turn] | None = None) -> AnswerResult:
@@ -95,19 +105,22 @@ class Answerer:
         q, standalone, query = self._understand(question, history or [], notes)
         t = time.perf_counter()
         yield {"type": "status", "text": "检索中…"}
-        k = cfg.k_places if q.wants_places else cfg.k_compare if (len(q.places) >= 2 or q.per_article) else cfg.k
+        k = cfg.k_places if q.wants_places else cfg.k_compare if q.comparison else cfg.k
         docs = self._retrieve(q, query, k)
         timings["retrieve"] = _ms(t)
-        evidence = extractive.assess(q, docs, self.index.bm25.rarity)
+        evidence = self.weigh(q, docs, query)
+        notes += q.read_as()
 
         t = time.perf_counter()
         backend = cfg.backend
-        if not evidence.answerable:
-            answer, refused = evidence.reason, True
+        answer, refused = "", False
+        if not evidence.answerable and (backend == "extractive" or evidence.clear):
+            answer, refused = self._refusal(q, query, evidence), True
         elif backend == "extractive":
-            answer, refused = extractive.compose(q, evidence), False
+            answer = compose(q, evidence, evidence.places, self.scorer.model.place_threshold)
+            for line in answer.splitlines(keepends=True):  # streamed line by line, like a model
+                yield {"type": "token", "text": line}
         else:
-            answer, refused = "", False
             try:
                 for token in self._generate(q, standalone, docs, evidence):
                     answer += token
@@ -116,10 +129,16 @@ class Answerer:
                     yield {"type": "token", "text": token}
             except RagError as exc:
                 notes.append(f"{backend} 后端不可用（{exc}），已改用摘录式回答")
-                backend, answer = "extractive", extractive.compose(q, evidence)
+                backend, answer = "extractive", ""
             except Exception as exc:  # endpoint down, timeout, model error: never lose the answer
                 notes.append(f"{backend} 后端出错（{type(exc).__name__}: {exc}），已改用摘录式回答")
-                backend, answer = "extractive", extractive.compose(q, evidence)
+                backend, answer = "extractive", ""
+            if backend == "extractive" or (not evidence.answerable and _MODEL_REFUSES.search(answer)
+                                           and not citations_in(answer)):
+                if evidence.answerable:
+                    answer = compose(q, evidence, evidence.places, self.scorer.model.place_threshold)
+                else:
+                    answer, refused = self._refusal(q, query, evidence), True
         timings["generate"] = _ms(t)
 
         sources = {n: self._source(d) for n, d in enumerate(docs, start=1)}
@@ -129,9 +148,15 @@ class Answerer:
             if q.wants_places and backend != "extractive":
                 checked, verdicts = self._only_supported_places(q, evidence, docs, checked, verdicts, notes)
             if backend != "extractive" and not any(v.verdict in ("supported", "recited") for v in verdicts):
-                notes.append("模型的回答没有通过引用核查，已改用摘录式回答")
-                backend = f"{backend}→extractive"
-                checked, verdicts = verify_answer(extractive.compose(q, evidence), sources, self._aliases)
+                if evidence.answerable:
+                    notes.append("模型的回答没有通过引用核查，已改用摘录式回答")
+                    backend = f"{backend}→extractive"
+                    checked, verdicts = verify_answer(compose(q, evidence, evidence.places,
+                                                              self.scorer.model.place_threshold),
+                                                      sources, self._aliases)
+                else:
+                    notes.append("模型的回答没有通过引用核查")
+                    refused, checked, verdicts = True, self._refusal(q, query, evidence), []
             changed = [v for v in verdicts if v.verdict in ("recited", "removed")]
             if changed:
                 notes.append(f"引用核查：{sum(v.verdict == 'recited' for v in changed)} 句改引，"
@@ -140,8 +165,59 @@ class Answerer:
             sentences = verdicts
         timings["total"] = _ms(started)
         yield {"type": "result", "result": self._result(question, standalone, answer, refused,
-                                                          evidence.reason if refused else "", docs, sentences,
+                                                          answer if refused else "", docs, sentences,
                                                           backend, notes, timings)}
+
+    # --- evidence ----------------------------------------------------------------------------
+    def weigh(self, q: Question, docs: list[Document], query: str) -> Evidence:
+        """The evidence for `q` among `docs`, once; every later step reads it."""
+        evidence = self.scorer.assess(q, docs, self._query_vector(query))
+        if evidence.answerable and q.wants_places and not evidence.listing:
+            evidence.places = self.scorer.places_with_evidence(q, evidence.candidates) or evidence.candidates[:1]
+        return evidence
+
+    def _refusal(self, q: Question, query: str, evidence: Evidence) -> str:
+        """The reason, and for a place the corpus lacks, where the practice does appear."""
+        if not (q.unknown_places and not q.places and (q.terms or q.quoted)):
+            return evidence.reason
+        elsewhere = Question(**{**q.__dict__, "unknown_places": [], "places": [], "wants_places": True,
+                                "readings": []})
+        docs = self.index.retriever(k=self.config.k_places).search(query)
+        found = self.scorer.assess(elsewhere, docs, self._query_vector(query))
+        if not found.answerable:
+            return evidence.reason
+        places = [c.place for c in self.scorer.places_with_evidence(elsewhere, found.candidates)]
+        if not places:
+            return evidence.reason
+        return f"{evidence.reason}文档中有相关内容的地方：{'、'.join(dict.fromkeys(places))}。"
+
+    def _in_corpus(self, word: str) -> bool:
+        return self.index.bm25.doc_freq(word) > 0
+
+    def _query_vector(self, query: str) -> np.ndarray:
+        return _embed_query(self.index.store.embeddings, query)
+
+    def _sentence_vectors(self, sentences: list[str]) -> np.ndarray:
+        """From the index; an index built before sentence vectors existed embeds them here."""
+        stored = self.index.sentences
+        out = []
+        missing = []
+        for s in sentences:
+            vector = stored.get(s) if stored is not None else None
+            if vector is None:
+                vector = self._sentence_cache.get(s)
+            if vector is None:
+                missing.append(s)
+            out.append(vector)
+        if missing:
+            fresh = _embed_documents(self.index.store.embeddings, list(dict.fromkeys(missing)))
+            self._sentence_cache.update(zip(dict.fromkeys(missing), fresh))
+            out = [v if v is not None else self._sentence_cache[s] for v, s in zip(out, sentences)]
+        return np.vstack(out).astype(np.float32)
+
+    def _paragraph_vector(self, doc: Document) -> np.ndarray | None:
+        row = self.index.store._row_of.get(doc.metadata.get("chunk_id", ""))
+        return None if row is None else self.index.store.index.reconstruct(int(row))
 
     def _retrieve(self, q: Question, query: str, k: int) -> list[Document]:
         """A comparison of places, "X在两篇报道里…" or "广东省有哪些地方…" also gets the best
@@ -165,7 +241,7 @@ class Answerer:
     def _only_supported_places(self, q, evidence, docs, answer, verdicts, notes):
         """A model may list a place the evidence does not support (its article's title will
         "support" a sentence that only restates the title): such lines are dropped."""
-        allowed = {c.place for c in extractive.best_per_group(q, evidence.candidates)}
+        allowed = {c.place for c in evidence.places}
         kept_lines, dropped = [], 0
         for line in answer.splitlines():
             cited = citations_in(line)
@@ -190,26 +266,31 @@ class Answerer:
 
     # --- steps -----------------------------------------------------------------------------
     def _understand(self, question: str, history: list[Turn], notes: list[str]) -> tuple[Question, str, str]:
-        """The question analysed, its standalone wording, and the retrieval query."""
-        q = analyse(question, self.known_places)
+        """The question analysed, its standalone wording, and the retrieval query. Only a
+        question that cannot stand alone is read with the previous turn."""
+        q = analyse(question, self.known_places, self._in_corpus)
         previous = [t.question for t in history if t.question]
-        if not previous or not self._is_follow_up(q, question):
+        if not previous or not depends_on_previous(question, q):
             return q, question, question
-        prev = analyse(previous[-1], self.known_places)
-        if not q.places:
+        prev = analyse(previous[-1], self.known_places, self._in_corpus)
+        read_as = []
+        if not q.places and prev.places:
             q.places = prev.places
+            read_as.append("、".join(prev.places))
         q.terms = list(dict.fromkeys(q.terms + [t for t in prev.terms if t not in q.terms]))
         q.quoted = list(dict.fromkeys(q.quoted + prev.quoted))
+        q.kind = q.kind if q.kind != "fact" else prev.kind
         standalone = f"{question}（接上文：{previous[-1]}）"
         if self.config.backend != "extractive":
             condensed = self._condense(question, history)
             if condensed:
                 standalone = condensed
-        notes.append(f"追问已结合上文理解为：{standalone}")
+        pronoun = re.search(r"它们|它|他们|她们|该市|该区|该县|该地|那里|那儿|这里", question)
+        if pronoun and read_as:
+            notes.append(f"追问：“{pronoun.group(0)}”按上文理解为{read_as[0]}")
+        else:
+            notes.append(f"追问已结合上文理解为：{standalone}")
         return q, standalone, f"{question} {previous[-1]}"
-
-    def _is_follow_up(self, q: Question, question: str) -> bool:
-        return bool(_FOLLOW_UP.search(question)) or not q.places or len(q.terms) <= 2
 
     def _condense(self, question: str, history: list[Turn]) -> str:
         try:

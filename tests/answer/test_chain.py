@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from rag.chain import Answerer, ChainConfig, Turn
+from rag.answer.chain import Answerer, ChainConfig, Turn
 from rag.errors import InputError
 
 
@@ -124,3 +124,46 @@ def test_reports_of_named_places_without_a_topic(answerer):
 def test_review_findings(answerer, question, needed):
     r = answerer.ask(question)
     assert not r.refused and needed in r.answer
+
+
+# --- users' own words (issue: answer the user's own words) ----------------------------------
+def test_a_misspelt_place_is_read_as_the_place_it_sounds_like(answerer):
+    r = answerer.ask("莱杨的物业费收缴率现在多少了")
+    assert not r.refused and "93%" in r.answer
+    assert "“莱杨”按莱阳市理解" in r.answer and any("莱杨" in n for n in r.notes)
+
+
+def test_a_region_is_answered_per_place_of_the_region(answerer):
+    r = answerer.ask("山东那边搞的幸福工坊都是啥情况")
+    assert not r.refused
+    assert {"莱阳市", "芝罘区"} <= {c.place for c in r.citations}
+
+
+def test_colloquial_words_do_not_decide(answerer):
+    r = answerer.ask("俺想问下汕头那个金丰社区整的积分制是咋弄的")
+    assert not r.refused and "积分" in r.answer
+
+
+def test_a_rate_asked_in_tenths_is_answered_with_the_percentage(answerer):
+    r = answerer.ask("莱阳信托制物业以后物业费能收上来几成？")
+    assert not r.refused and r.answer.startswith("93%")
+
+
+def test_a_place_the_corpus_lacks_next_to_a_practice_it_has(answerer):
+    r = answerer.ask("杭州的幸福工坊办了多少个？")
+    assert r.refused and not r.citations
+    assert "杭州" in r.answer and ("莱阳" in r.answer or "芝罘" in r.answer)  # where the practice does appear
+
+
+def test_a_self_contained_question_is_not_read_as_a_follow_up(answerer):
+    first = answerer.ask("哪些地方用信托制物业?")
+    r = answerer.ask("汕头金丰社区的长者饭堂日均服务多少人次？", history=[Turn(first.question, first.answer)])
+    assert r.standalone_question == r.question
+    assert not any("追问" in n for n in r.notes)
+
+
+def test_a_pronoun_follow_up_says_what_it_was_read_as(answerer):
+    first = answerer.ask("莱阳市的信托制物业是怎么做的？")
+    r = answerer.ask("它的收缴率到了多少？", history=[Turn(first.question, first.answer)])
+    assert "93%" in r.answer
+    assert any("“它”按上文理解为莱阳市" in n for n in r.notes)

@@ -10,20 +10,13 @@ No model is involved: the verdicts are deterministic, so evaluations can rely on
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .lexical import _jieba
-from .places import PROVINCES
-from .schema import strip_suffix
+from ..places import PROVINCES
+from ..schema import strip_suffix
+from ..text import citations_in, key_terms, normalise, numbers_in, split_sentences, strip_citations
 
-_CITE = re.compile(r"\[(\d{1,3})\]")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_FILLER = set("的 了 在 是 和 与 及 等 为 对 将 把 从 以 也 都 而 并 其 之 这 那 有 被 让 给 向 于 或 通过 进行 开展 "
-              "实现 推动 推进 持续 不断 积极 有效 全面 一个 一批 一系列 其中 此外 同时 以及 以上 如下 包括 主要 方面 "
-              "工作 相关 具体 文档 资料 报道 根据 显示 提到 指出 介绍 他们 她们 它们 我们 这些 那些 之类 "
-              "呢 吗 吧 啊 呀 哪 么 那 还 又 再 就 才 很 最 各 每 该 谁 关于".split())
 TERM_THRESHOLD = 0.5
 BIGRAM_THRESHOLD = 0.6
 
@@ -62,77 +55,6 @@ class Support:
         if not parts:
             parts.append(f"关键词覆盖不足（词 {self.term_coverage:.0%}，字 {self.bigram_coverage:.0%}）")
         return "；".join(parts)
-
-
-def normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text)
-
-
-def strip_citations(text: str) -> str:
-    return _CITE.sub("", text).strip()
-
-
-def citations_in(text: str) -> list[int]:
-    return [int(n) for n in _CITE.findall(text)]
-
-
-def sentences_of(text: str) -> list[str]:
-    """Split at 。！？；, but not inside quotation marks: “…真踏实！…” stays one sentence."""
-    out, start, depth = [], 0, 0
-    for i, ch in enumerate(text):
-        if ch in "“「『《":
-            depth += 1
-        elif ch in "”」』》":
-            depth = max(0, depth - 1)
-        elif ch in "。！？!?；;" and depth == 0 and (i + 1 >= len(text) or text[i + 1] not in "。！？!?；;”」』"):
-            out.append(text[start:i + 1])
-            start = i + 1
-    if start < len(text):
-        out.append(text[start:])
-    return [s for s in out if s.strip()]
-
-
-def split_sentences(answer: str) -> list[str]:
-    """Sentences with their [n] markers; markers written after the full stop stay with it."""
-    out = []
-    for line in answer.splitlines():
-        for piece in sentences_of(line):
-            m = re.match(r"^(\s*(?:\[\d{1,3}\])+)(.*)$", piece, re.S)
-            if m and out:  # "[1]" written after the full stop belongs to the sentence before
-                out[-1] += m.group(1).strip()
-                piece = m.group(2)
-            s = piece.strip()
-            if not s:
-                continue
-            if out and not strip_citations(s):
-                out[-1] += s  # a lone "[2]" belongs to the sentence before it
-                continue
-            out.append(s)
-    return out
-
-
-def key_terms(sentence: str, place_vocab: Iterable[str] = ()) -> list[str]:
-    text = normalise(strip_citations(sentence))
-    places = set(place_vocab)
-    terms, run = [], ""
-    for w in list(_jieba().cut(text)) + [""]:
-        w = w.strip()
-        if len(w) == 1 and "\u4e00" <= w <= "\u9fff" and w not in _FILLER:
-            run += w  # single characters in a row: a word jieba does not know (非遗 → 非 遗)
-            continue
-        if len(run) >= 2 and run not in places:
-            terms.append(run)
-        run = ""
-        if len(w) >= 2 and w[-1] == "了":  # 建了 → 建 (but 书吧 stays 书吧)
-            w = w[:-1]
-        if len(w) < 2 or w in _FILLER or w in places or _NUMBER.fullmatch(w) or not re.search(r"[\u4e00-\u9fff]", w):
-            continue
-        terms.append(w)
-    return list(dict.fromkeys(terms))
-
-
-def numbers_in(text: str) -> list[str]:
-    return list(dict.fromkeys(_NUMBER.findall(normalise(text))))
 
 
 def _has_number(number: str, haystack: str) -> bool:

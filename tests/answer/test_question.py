@@ -1,7 +1,7 @@
 """Question analysis: what a question asks for, on the real index's place names."""
 import pytest
 
-from rag.questions import analyse
+from rag.answer.question import analyse
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_question_words_are_not_places(places):
 
 
 def test_review_findings(places):
-    from rag.verify import key_terms
+    from rag.answer.verify import key_terms
 
     assert "书吧" in key_terms("哪些地方建了社区书吧？")  # 吧 ends a word here, not a sentence
     assert analyse("哪些地方在老城区改造小区？", places).unknown_places == []

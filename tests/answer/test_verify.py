@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from rag.parse import parse_text
-from rag.questions import place_aliases
-from rag.verify import Source, check, split_sentences, verify_answer
+from rag.answer.question import place_aliases
+from rag.answer.verify import Source, check, split_sentences, verify_answer
 
 CASES = Path(__file__).resolve().parents[1] / "data" / "cases"
 

@@ -1,0 +1,157 @@
+"""The extractive answer: the evidence's own sentences, each with its citation. Nothing is
+generated, so every sentence is grounded by construction.
+
+A figure question leads with the figure, a "叫什么" question with the name, then the sentence
+that says so; "哪些地方…" gets one line per place with evidence; a comparison or a region one
+line per place (or report), a "how" question the best paragraph's relevant sentences in order.
+"""
+from __future__ import annotations
+
+import re
+
+from ..schema import headline
+from ..text import FIGURE, normalise
+from .evidence import Candidate, Evidence
+from .question import Question
+
+# A comparison's line may hold a second sentence of the same side when it scores at least this
+# share of the side's best: the two sides of a comparison are rarely one sentence each.
+SECOND_SENTENCE_SHARE = 0.8
+# "how" answers: up to this many sentences, from the best paragraph first.
+HOW_SENTENCES = 4
+_NAME_IN_QUOTES = re.compile(r"[“\"「『]([^”\"」』]{2,20})[”\"」』]")
+
+
+def compose(q: Question, evidence: Evidence, places: list[Candidate] | None = None, floor: float = 0.0) -> str:
+    """`places`: for "哪些地方…", the best sentence of each place that qualifies. `floor`: in a
+    comparison, a side whose best sentence is less likely than this is named by its report's
+    title instead (it says nothing on the question)."""
+    lines = [f"{r}：" for r in q.read_as()]
+    return "\n".join(lines + [_body(q, evidence, places or [], floor)])
+
+
+def _body(q: Question, evidence: Evidence, places: list[Candidate], floor: float) -> str:
+    cands = evidence.candidates
+    if evidence.listing:
+        where = "、".join(q.places)
+        reports = {_report(c): c for c in reversed(cands)}  # each report's best-ranked paragraph
+        lines = [_title_line(c) for c in sorted(reports.values(), key=lambda c: c.n)]
+        intro = f"文档中属于{where}的地方：" if q.wants_places else f"文档中关于{where}的报道："
+        return "\n".join([intro] + lines)
+    if q.wants_places:
+        chosen = places or cands[:1]
+        intro = "文档中有相关做法的地方：" if len(chosen) > 1 or places else ""
+        return "\n".join(([intro] if intro else []) + ["- " + _line(c, with_place=True) for c in chosen])
+    if q.comparison:
+        lines = grouped_lines(q, cands, floor)
+        if len(lines) > 1:
+            return "\n".join(lines)
+    best = cands[0]
+    lead = _lead(q, best)
+    chosen = [best]
+    if q.how:  # the best paragraph's relevant sentences, in their order
+        chosen += [c for c in cands[1:] if c.n == best.n and c.probability >= 0.5 * best.probability][:HOW_SENTENCES - 1]
+    for c in cands[1:]:
+        if len(chosen) >= (HOW_SENTENCES if q.how else 2):
+            break
+        if c.probability >= 0.85 * best.probability and c.sentence not in {x.sentence for x in chosen}:
+            chosen.append(c)
+    chosen.sort(key=lambda c: (c.n, c.doc.page_content.find(c.sentence)))
+    body = "\n".join(_line(c, with_place=(i == 0 or c.place != chosen[i - 1].place)) for i, c in enumerate(chosen))
+    return f"{lead}\n{body}" if lead else body
+
+
+def _lead(q: Question, best: Candidate) -> str:
+    """"93%[1]。" for a figure question, "“幸福顾问团”[1]。" for a name question."""
+    if q.numeric:
+        figure = figure_for(q, best.sentence)
+        return f"{figure}[{best.n}]。" if figure else ""
+    if q.asks_name:  # only when the sentence names one thing the question does not already say
+        names = [n for n in dict.fromkeys(_NAME_IN_QUOTES.findall(best.sentence)) if n not in q.text]
+        if len(names) == 1:
+            return f"“{names[0]}”[{best.n}]。"
+    return ""
+
+
+def figure_for(q: Question, sentence: str) -> str:
+    """The figure of `sentence` that answers: the one by the counted thing (人次, 户, %) if the
+    question names it, else the first; as written, with its multiplier and unit."""
+    text = normalise(sentence)
+    found = [m for m in FIGURE.finditer(text) if not re.fullmatch(r"(19|20)\d{2}", m.group(1)) or m.group(3) != "年"]
+    if not found:
+        return ""
+    for term in q.measure_terms:
+        at = text.find(term)
+        if at >= 0:
+            near = min(found, key=lambda m: min(abs(m.start() - at), abs(m.end() - at)))
+            return _figure_text(near)
+    for m in found:  # the first figure stated with a unit is likelier the answer than a bare one
+        if m.group(2) or m.group(3):
+            return _figure_text(m)
+    return _figure_text(found[0])
+
+
+def _figure_text(m: re.Match) -> str:
+    unit = m.group(3) or ""
+    if unit and not re.fullmatch(r"%|％|成|[个名家项次处人户件位所条座支元场批类种间套亩岁天年倍万亿]|人次|余[个名家项次处人户件位]|多", unit):
+        unit = unit[:1] if re.fullmatch(r"[个名家项次处人户件位所条座支元场批类种间套亩岁天年倍]", unit[:1]) else ""
+    return f"{m.group(1)}{m.group(2) or ''}{unit}"
+
+
+def grouped_lines(q: Question, cands: list[Candidate], floor: float = 0.0) -> list[str]:
+    """One line per place (or, "两篇报道…", per report), its best sentence first; each named
+    side appears even when it matches weakly, as what its report is about."""
+    lines = []
+    for first in best_per_group(q, cands):
+        if first.probability < floor:
+            lines.append(_title_line(first))
+            continue
+        chosen = [first]
+        same = [c for c in cands if _group_key(q, c) == _group_key(q, first) and c.sentence != first.sentence]
+        if same and same[0].probability >= SECOND_SENTENCE_SHARE * first.probability:
+            chosen.append(same[0])
+        chosen.sort(key=lambda c: (c.n, c.doc.page_content.find(c.sentence)))
+        head = _line(chosen[0], with_place=True, with_title=q.per_article and len(q.places) < 2)
+        lines.append("- " + head + "".join(_line(c, with_place=False) for c in chosen[1:]))
+    return lines
+
+
+def best_per_group(q: Question, cands: list[Candidate]) -> list[Candidate]:
+    """The best sentence of each place or report the question compares."""
+    by_group: dict[str, Candidate] = {}
+    for c in cands:
+        by_group.setdefault(_group_key(q, c), c)
+    return list(by_group.values())
+
+
+def _group_key(q: Question, c: Candidate) -> str:
+    return _report(c) if q.per_article and len(q.places) < 2 else c.place
+
+
+def _report(c: Candidate) -> str:
+    return f"{c.doc.metadata['doc']}:{c.doc.metadata['article']}"
+
+
+def _title_line(c: Candidate) -> str:
+    """"- 罗定市（…）《title》[n]。": a report named by its place and title alone."""
+    return f"- {_who(c, with_title=True)}[{c.n}]。"
+
+
+def _line(c: Candidate, with_place: bool, with_title: bool = False) -> str:
+    sentence = c.sentence
+    end = ""
+    if sentence and sentence[-1] in "。！？!?；;":
+        sentence, end = sentence[:-1], "。"
+    prefix = ""
+    if with_place and c.place and (c.place not in sentence or with_title):
+        prefix = _who(c, with_title) + "："
+    return f"{prefix}{sentence}[{c.n}]{end}"
+
+
+def _who(c: Candidate, with_title: bool) -> str:
+    """"莱阳市（山东省烟台市莱阳市）", with the report's title when asked ("两篇报道…")."""
+    who = f"{c.place}（{c.place_full}）" if c.place_full and c.place_full != c.place else c.place
+    title = c.doc.metadata.get("title", "")
+    if with_title and title:
+        who += f"《{headline(title)}》"
+    return who

@@ -1,0 +1,349 @@
+"""Evidence: which retrieved sentences answer the question, and whether any does.
+
+Every sentence of the retrieved paragraphs is described by a few features — how close it is in
+meaning to the question (sentence vectors from the index's own model), how close its paragraph
+is, how it ranked in retrieval, how much of the question's rarer words it and its paragraph
+hold, whether it holds the figure a "多少" question asks for — and a logistic model fitted on
+labelled questions (`eval/fit.py`, parameters in `evidence_model.json`) turns them into the
+probability that the sentence answers. The question is answered when the best sentence is
+likely enough; thresholds come from the same fit.
+
+A few cases are decided before any scoring, because no wording can change them: a place the
+corpus does not cover, a year no retrieved paragraph mentions.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from langchain_core.documents import Document
+
+from ..sentences import scored_sentences
+from ..text import arabic_numbers, figure_values, key_terms, normalise
+from .question import Question, names_other_locality
+
+MODEL_FILE = Path(__file__).with_name("evidence_model.json")
+_QUALIFIER_BEFORE = re.compile(r"之前|以前|此前|原来|原先|起初|最初")
+_HAS_FIGURE = re.compile(r"\d|[一二两三四五六七八九十百千万]+[个名家项次处成人户件位所条座支元场批类种]")
+
+FEATURES = (
+    "sentence_similarity",  # cosine of question and sentence vectors
+    "paragraph_similarity",  # cosine of question and the paragraph's best chunk vector
+    "similarity_gap",  # this sentence's similarity less the best one's in the pool (≤ 0)
+    "bm25",  # the paragraph's BM25 score over the pool's best
+    "retrieval_rank",  # 1 / rank of the paragraph in the fused retrieval
+    "sentence_coverage",  # weighted share of the question's terms in the sentence
+    "paragraph_coverage",  # the same over the paragraph and its title
+    "figure_missing",  # a figure is asked for and the sentence has none
+    "figure_matches",  # the figure the question states (1.2万, 九成) is in the sentence
+    "measure_found",  # what a figure question counts (人次, 乡贤) is in the sentence
+    "unit_found",  # a figure of the kind asked for (元 for 多少钱, % for 几成) is in the sentence
+    "quote_missing",  # the question quotes a name (“红色物业”) that the paragraph lacks
+)
+
+
+# Whether the documents answer at all is judged on the question's best candidates together.
+QUESTION_FEATURES = (
+    "best_probability",  # the best sentence's probability
+    "best_similarity",  # the closest sentence in meaning, among the best three
+    "best_coverage",  # the largest share of the question's terms in one of the best three sentences
+    "best_paragraph_coverage",  # the same over their paragraphs
+    "figure_counted",  # a figure question: +1 if one of the best five holds what it counts, else -1
+    "rare_term_found",  # +1 / -1: the best paragraph holds the question's rarest word the documents use
+)
+TOP_SENTENCES = 3
+TOP_FIGURES = 5
+
+
+def question_features(counts_something: bool, ranked: list[tuple[float, dict[str, float]]]) -> dict[str, float]:
+    """`ranked`: (probability, features) of the candidates, best first; `counts_something`: the
+    question asks for a figure and names what is counted."""
+    top = ranked[:TOP_SENTENCES]
+    rare = top[0][1].get("rare_term_found", 0.0)
+    return {
+        "best_probability": top[0][0],
+        "best_similarity": max(f.get("sentence_similarity", 0.0) for _, f in top),
+        "best_coverage": max(f.get("sentence_coverage", 0.0) for _, f in top),
+        "best_paragraph_coverage": max(f.get("paragraph_coverage", 0.0) for _, f in top),
+        "figure_counted": (1.0 if any(f.get("measure_found", 0.0) > 0 for _, f in ranked[:TOP_FIGURES]) else -1.0)
+        if counts_something else 0.0,
+        "rare_term_found": rare,
+    }
+
+
+@dataclass
+class Candidate:
+    n: int  # citation number: position in the numbered context, from 1
+    doc: Document
+    sentence: str
+    features: dict[str, float]
+    probability: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return self.probability
+
+    @property
+    def sentence_coverage(self) -> float:
+        return self.features.get("sentence_coverage", 0.0)
+
+    @property
+    def place(self) -> str:
+        return self.doc.metadata.get("place", "")
+
+    @property
+    def place_full(self) -> str:
+        return self.doc.metadata.get("place_full", "")
+
+
+@dataclass
+class Evidence:
+    answerable: bool
+    reason: str = ""  # why not, in the user's language
+    candidates: list[Candidate] = field(default_factory=list)  # best first
+    listing: bool = False  # the question asks only which reports there are (of a region, of places)
+    best: float = 0.0  # the best sentence's probability
+    places: list[Candidate] = field(default_factory=list)  # "哪些地方…": each qualifying place's best
+    # a clear refusal: nothing any backend could answer from (a place the corpus lacks, no
+    # relevant paragraph at all); a generating backend is still asked the others
+    clear: bool = False
+
+
+@dataclass(frozen=True)
+class Logistic:
+    """A logistic regression over named, standardised features."""
+
+    weights: dict[str, float]
+    bias: float = 0.0
+    mean: dict[str, float] = field(default_factory=dict)
+    scale: dict[str, float] = field(default_factory=dict)
+
+    def __call__(self, features: dict[str, float]) -> float:
+        z = self.bias + sum(w * (features.get(name, 0.0) - self.mean.get(name, 0.0)) / (self.scale.get(name, 1.0) or 1.0)
+                            for name, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+
+    def to_json(self) -> dict:
+        return {"weights": self.weights, "bias": self.bias, "mean": self.mean, "scale": self.scale}
+
+
+@dataclass(frozen=True)
+class EvidenceModel:
+    """The fitted models and thresholds (eval/fit.py writes them to evidence_model.json)."""
+
+    sentence: Logistic  # does this sentence answer the question? (over FEATURES)
+    question: Logistic  # do the documents answer it at all? (over QUESTION_FEATURES)
+    answer_threshold: float  # the question model's probability must reach this to answer
+    place_threshold: float  # a place is listed for "哪些地方…" when its best sentence reaches this
+    clear_threshold: float  # a best sentence below this: nothing relevant at all, for every backend
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def probability(self, features: dict[str, float]) -> float:
+        return self.sentence(features)
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> EvidenceModel:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(sentence=Logistic(**data["sentence"]), question=Logistic(**data["question"]),
+                   answer_threshold=data["thresholds"]["answer"], place_threshold=data["thresholds"]["place"],
+                   clear_threshold=data["thresholds"]["clear"], meta=data.get("fitted", {}))
+
+
+@lru_cache(maxsize=1)
+def default_model() -> EvidenceModel:
+    return EvidenceModel.load()
+
+
+def phrase_in(phrase: str, text: str) -> bool:
+    """“吹哨报到” is in "网格吹哨，部门报到" too: verbatim, or every word of it."""
+    phrase, text = normalise(phrase), normalise(text)
+    if phrase in text:
+        return True
+    words = [w for w in key_terms(phrase) if len(w) >= 2]
+    return bool(words) and all(w in text for w in words)
+
+
+def term_weights(q: Question, rarity: Callable[[str], float] | None = None) -> dict[str | tuple[str, ...], float]:
+    """Longer and rarer terms weigh more: in this corpus 社区, 服务 and 治理 are in almost every
+    paragraph, while 骑手 or 基金 decide whether a paragraph is about the question. A verb says
+    how a thing was done (推行, 设立), and reports vary it: half weight. Words of an "A或B" group
+    or a quoted name count with it, not again on their own."""
+    def weight(term: str) -> float:
+        return min(len(term), 4) * (rarity(term) if rarity else 1.0) * (0.5 if term in q.verbs else 1.0)
+
+    phrases = [p for group in q.alternatives for p in group] + q.quoted
+    rest = q.text
+    for phrase in phrases:
+        rest = rest.replace(phrase, " ")
+    grouped = [t for t in q.terms if t not in rest and any(t in p for p in phrases)]
+    weights: dict[str | tuple[str, ...], float] = {t: weight(t) for t in q.terms if t not in grouped}
+    for group in q.alternatives:
+        weights[tuple(normalise(p) for p in group)] = sum(weight(p) for p in group) / len(group)
+    for phrase in q.quoted:
+        weights[normalise(phrase)] = max(4.0, sum(weights.values()))
+    return weights
+
+
+def coverage(weights: dict[str | tuple[str, ...], float], text: str, before: str = "") -> float:
+    """The weighted share of the question's terms in `text`. A long, weighty term — a named
+    practice (“丰彩桑榆”) — may also be earlier in the paragraph (`before`)."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    return sum(w for t, w in weights.items()
+               if _holds(t, w, text) or (w >= 4 and isinstance(t, str) and len(t) > 3 and _holds(t, w, before))
+               ) / total
+
+
+def _holds(term: str | tuple[str, ...], weight: float, text: str) -> bool:
+    if isinstance(term, tuple):  # alternatives: any one will do, as written
+        return any(t in text for t in term)
+    return phrase_in(term, text) if weight >= 4 and len(term) > 3 else term in text
+
+
+class EvidenceScorer:
+    """Features and probabilities for the sentences of retrieved paragraphs.
+
+    `sentence_vector(text)` and `paragraph_vector(doc)` give unit vectors from the index;
+    `query_vector` is the question's own."""
+
+    def __init__(self, model: EvidenceModel, sentence_vector: Callable[[list[str]], np.ndarray],
+                 paragraph_vector: Callable[[Document], np.ndarray | None],
+                 rarity: Callable[[str], float] | None = None,
+                 doc_freq: Callable[[str], int] | None = None) -> None:
+        self.model = model
+        self.doc_freq = doc_freq
+        self.sentence_vectors = sentence_vector
+        self.paragraph_vector = paragraph_vector
+        self.rarity = rarity
+
+    def candidates(self, q: Question, query_vector: np.ndarray, pool: list[tuple[int, Document]]) -> list[Candidate]:
+        weights = term_weights(q, self.rarity)
+        rarest = self._rarest_term(q)
+        bm25_best = max((d.metadata.get("bm25_score") or 0.0 for _, d in pool), default=0.0) or 1.0
+        rows: list[tuple[int, Document, str, str]] = []  # (n, doc, sentence, text before it)
+        for n, d in pool:
+            before = ""
+            for sentence in scored_sentences(d.page_content):
+                rows.append((n, d, sentence, before))
+                before += sentence
+        if not rows:
+            return []
+        sims = self.sentence_vectors([r[2] for r in rows]) @ query_vector
+        best_sim = float(sims.max())
+        paragraph_sims: dict[int, float] = {}
+        paragraph_cov: dict[int, float] = {}
+        out = []
+        for (n, d, sentence, before), sim in zip(rows, sims):
+            if n not in paragraph_sims:
+                vector = self.paragraph_vector(d)
+                paragraph_sims[n] = float(vector @ query_vector) if vector is not None else float(sim)
+                paragraph_cov[n] = coverage(weights, normalise(d.metadata.get("title", "") + d.page_content))
+            norm = normalise(sentence)
+            features = {
+                "sentence_similarity": float(sim),
+                "paragraph_similarity": paragraph_sims[n],
+                "similarity_gap": float(sim) - best_sim,
+                "bm25": (d.metadata.get("bm25_score") or 0.0) / bm25_best,
+                "retrieval_rank": 1.0 / n,
+                "sentence_coverage": coverage(weights, norm, normalise(before)),
+                "paragraph_coverage": paragraph_cov[n],
+                **_figure_features(q, sentence),
+                "quote_missing": float(bool(q.quoted) and not all(phrase_in(p, d.page_content) for p in q.quoted)),
+                # not a sentence feature: carried for the question model (QUESTION_FEATURES)
+                "rare_term_found": 0.0 if not rarest else
+                (1.0 if rarest in normalise(d.metadata.get("title", "") + d.page_content) else -1.0),
+            }
+            out.append(Candidate(n, d, sentence, features, self.model.probability(features)))
+        out.sort(key=lambda c: (-c.probability, c.n))
+        return out
+
+    def _rarest_term(self, q: Question) -> str:
+        """The question's word that the fewest paragraphs use, among those some paragraph uses
+        (石围, 金丰: a named thing). "" without a word the documents use, or without counts."""
+        if self.doc_freq is None:
+            return ""
+        used = [(self.doc_freq(t), t) for t in q.terms if len(t) >= 2]
+        used = [(df, t) for df, t in used if df > 0]
+        return min(used)[1] if used else ""
+
+    def assess(self, q: Question, docs: list[Document], query_vector: np.ndarray) -> Evidence:
+        """Do the retrieved paragraphs answer the question? Decided on evidence, for every backend."""
+        if q.unknown_places and not q.places and not q.excluded:
+            return Evidence(False, f"已导入的文档中没有关于{'、'.join(q.unknown_places)}的报道。", clear=True)
+        pool = list(enumerate(docs, start=1))
+        if q.excluded:
+            pool = [(n, d) for n, d in pool if not any(p in d.metadata.get("place_full", "") for p in q.excluded)]
+        if q.places:
+            pool = [(n, d) for n, d in pool if any(p in d.metadata.get("place_full", "") for p in q.places)]
+            if not pool:
+                return Evidence(False, f"检索到的段落中没有关于{'、'.join(q.places)}的内容。", clear=True)
+        if q.localities:  # 石围社区's figure is not 北区社区's
+            pool = [(n, d) for n, d in pool if any(x in d.page_content for x in q.localities)
+                    or not names_other_locality(d.page_content, q.localities)]
+            if not pool:
+                return Evidence(False, f"检索到的段落中没有关于{'、'.join(q.localities)}的内容。")
+        if q.years:
+            pool = [(n, d) for n, d in pool if all(y in d.page_content for y in q.years)]
+            if not pool:
+                where = "、".join(q.places)
+                return Evidence(False, f"文档中没有{where}{'、'.join(q.years)}年的相关内容。", clear=True)
+        # "有哪些广东省的地方", "莱阳和汕头有什么不同", "岑溪的两篇报道分别讲了什么": the reports themselves
+        if not q.terms and not q.quoted and q.places and (q.wants_places or q.per_article or len(q.places) >= 2):
+            listing = [Candidate(n, d, _first_sentence(d), {}, 1.0) for n, d in pool]
+            return Evidence(True, "", listing, listing=True, best=1.0)
+        candidates = self.candidates(q, query_vector, pool)
+        if q.asks_when:
+            candidates = [c for c in candidates if re.search(r"\d{4}\s*年", c.sentence)]
+        if q.numeric:  # a "多少" question is answered by a sentence with a figure in it
+            candidates = [c for c in candidates if not c.features.get("figure_missing")]
+        if q.units:  # "多少钱" is not answered by a count of people: a figure of the kind asked
+            candidates = [c for c in candidates if c.features.get("unit_found", 0.0) > 0]
+        for wordings in q.rates:  # "日均多少人次" is not answered by a total
+            candidates = [c for c in candidates if any(w in c.sentence for w in wordings)]
+        if q.numeric and _QUALIFIER_BEFORE.search(q.text):  # "…之前的收缴率": only a "从…到…" figure answers it
+            candidates = [c for c in candidates if re.search(r"[从由]\s*\d", c.sentence)]
+        best = candidates[0].probability if candidates else 0.0
+        answers = self.model.question(question_features(
+            q.numeric and bool(q.measure_terms), [(c.probability, c.features) for c in candidates])) if candidates else 0.0
+        if answers < self.model.answer_threshold:
+            terms = "、".join(q.terms) if q.terms else "（无）"
+            return Evidence(False, f"在已导入的文档中没有找到能回答这个问题的内容（检索词：{terms}）。", candidates,
+                            best=best, clear=best < self.model.clear_threshold)
+        return Evidence(True, "", candidates, best=best)
+
+    def places_with_evidence(self, q: Question, candidates: list[Candidate]) -> list[Candidate]:
+        """For "哪些地方…": each place's best sentence, for every place whose best sentence is
+        likely enough to answer and whose paragraph holds the name the question quotes
+        (“红色物业”: a place that has no such thing does not have it)."""
+        by_place: dict[str, Candidate] = {}
+        for c in candidates:
+            if c.place and c.place not in by_place and c.place not in q.excluded:
+                by_place[c.place] = c
+        return [c for c in by_place.values() if c.probability >= self.model.place_threshold
+                and all(phrase_in(p, c.doc.page_content) for p in q.quoted)]
+
+
+def _figure_features(q: Question, sentence: str) -> dict[str, float]:
+    if not q.numeric and not q.figures:
+        return {"figure_missing": 0.0, "figure_matches": 0.0, "measure_found": 0.0, "unit_found": 0.0}
+    text = arabic_numbers(normalise(sentence))
+    has_figure = bool(_HAS_FIGURE.search(text))
+    values = figure_values(text)
+    matches = any(abs(v - f) <= 0.1 * max(abs(f), 1.0) for f in q.figures for v in values)
+    measure = bool(q.measure_terms) and all(t in text for t in q.measure_terms) and (
+        not q.measure_context or any(t in text for t in q.measure_context))
+    unit = bool(q.units) and any(re.search(rf"\d\s*(?:余|多)?(?:万|亿)?(?:余|多)?{re.escape(u)}", text) for u in q.units)
+    return {"figure_missing": float(q.numeric and not has_figure), "figure_matches": float(matches),
+            "measure_found": float(measure), "unit_found": float(unit) - float(bool(q.units) and not unit)}
+
+
+def _first_sentence(d: Document) -> str:
+    sentences = scored_sentences(d.page_content)
+    return sentences[0] if sentences else d.page_content

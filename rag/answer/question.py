@@ -1,0 +1,459 @@
+"""What a question asks, understood once: its kind, the places it names (typos and regions
+included), the places it excludes, figures, years and the words that carry its content.
+
+Everything downstream — evidence, composition, the model's context, follow-ups — reads this
+`Question`; nothing re-analyses the text.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ..places import PROVINCES, REGIONS
+from ..schema import strip_suffix
+from ..text import QUESTION_WORDS, arabic_numbers, figure_values, key_terms, normalise, pos_tags, segmenter
+
+_WANTS_PLACES = re.compile(
+    r"哪些地方|哪些城市(?!名片|称号|品牌)|哪些\w{1,6}的(?:地方|城市|地区)|哪些地区|哪些县|哪些区|哪些市|哪里|哪儿|哪个地方"
+    r"|哪个城市|哪个县|哪个区|哪个市|哪地|什么地方|啥地方|哪几个地方|哪几个城市|哪几个区|哪几个县|哪几个市|哪几个地区"
+    r"|别的地方|其他地方|其它地方|别处|还有哪|都有谁|有谁|哪家|谁家|哪座城市")
+_FIGURE = re.compile(r"多少|(?<!哪)几[十百千万]?[个名家项次处成人户件位所条座支年倍元场批类种间套平亩岁天部块栋]|几成|比例|百分|占比|比率"
+                     r"|收缴率|化解率|覆盖率|数量|规模|金额|面积|人次|多大|多长|多高|多远|多久|多少钱")
+_HOW = re.compile(r"如何|怎样|怎么|咋|哪些做法|什么做法|哪些举措|什么举措|什么办法|哪些办法|什么经验|啥办法|啥招|什么招|啥做法|怎么弄|步骤|流程")
+_NAME = re.compile(r"叫什么|叫啥|什么名字|啥名|名称|称作|叫做什么|什么品牌|什么称号|什么牌子|起了个")
+_PER_ARTICLE = re.compile(r"两篇|各篇|分别|各自|不同|区别|异同|比较|对比|有啥不一样|有什么不一样|差别|差异")
+_QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,24})[”\"」』]")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+_WHEN = re.compile(r"哪一年|哪年|何年|何时|什么时候|啥时候|哪个时间|几几年")
+_RATE_QUALIFIERS = re.compile(r"日均|每天|每日|每周|每月|每年|月均|年均|人均|平均|全年|一年|首次|首个")
+_NUMERIC_CUE = re.compile(r"多少|(?<!哪)几[个名家项次处成人万户件位所条座支]?|比例|百分之几|占比|多大|多长")
+_EXCLUDE = re.compile(r"除了|除去|除开|除")
+# A place-like word in a question: two to four characters and an administrative suffix.
+_PLACE_WORD = re.compile(r"([\u4e00-\u9fa5]{2,4}?(?:省|市|区|县))")
+# Place-like words that are not place names: 社区, 小区 …, or phrases with particles in them.
+_NOT_PLACE_END = re.compile(r"(社|小|园|城|辖|片|街|景|校|新|山|郊|老|全|本|该|各|商|学|矿|林|牧|灾|试验|示范)区$")
+_NOT_PLACE_CHARS = set("的了或与和由在用把将从为让是有哪些什么个里到动提设同属啥咋")
+# Words jieba's dictionary tags as places that name none in a question.
+_NOT_REGIONS = {"中国", "中华", "全国", "国内", "国外", "海外", "两岸", "内地", "大陆", "城乡", "乡村", "农村", "基层", "地方",
+                "东西", "南北", "东南", "上下", "中外", "天下", "四方", "各地", "当地", "本地", "外地", "异地", "两地",
+                "全省", "各省", "江湖", "山水", "江山", "南方", "北方"}
+# "像岑溪那样", "跟莱阳一样": a place named only as the model for another is not asked about.
+_REFERENCE = re.compile(r"(?:像|和|跟|同|学|参照|借鉴|类似)([\u4e00-\u9fa5]{2,6}?)(?:那样|一样|那种|似的|这样|那么|的做法)")
+_NOT_PLACE = {"城市", "社区", "小区", "全市", "全区", "全县", "辖区", "城区", "市区", "园区", "片区", "街区", "本市", "该市",
+              "地区", "哪个区", "哪个市", "哪个县", "哪些市", "哪些区", "哪些县", "新区", "老区", "山区", "郊区"}
+_LOCALITY = re.compile(r"社区|村|小区|街道|镇")
+_NOT_LOCALITY = {"城市", "城乡", "农村", "各个", "全市", "这个", "那个", "相关", "每个", "所有", "老旧", "新建", "试点", "示范",
+                 "城区", "中心", "基层", "我们", "他们", "你们", "俺们", "咱们", "本地", "当地", "周边", "附近", "整个", "一个",
+                 "哪个", "哪些", "什么", "多少", "乡镇", "城镇", "新型", "智慧", "幸福", "和谐", "美丽", "文明", "红色"}
+# A question that leans on the previous turn: opens with a connective or a pronoun, or points back.
+_FOLLOW_UP_START = re.compile(r"^(那|那么|还有|另外|再|它|他们|她们|这个|这些|这里|那里|该|其|同样|然后|接着|此外)")
+_POINTS_BACK = re.compile(r"它|他们|她们|该市|该区|该县|该地|那里|那儿|这个地方|那个地方|这个做法|这项|此项|上述|前面|刚才|这个模式|这种")
+
+
+@dataclass
+class PlaceReading:
+    written: str  # as the user wrote it: 莱杨, 粤西, 山东
+    place: str  # what it was read as: 莱阳市, 云浮市, 山东省
+    how: str  # "exact" | "sound" (a homophone or near-homophone) | "region"
+
+
+@dataclass
+class Question:
+    text: str
+    kind: str = "fact"  # fact | figure | name | list | how | comparison | per_report | listing
+    wants_places: bool = False
+    numeric: bool = False
+    how: bool = False
+    asks_name: bool = False
+    per_article: bool = False
+    places: list[str] = field(default_factory=list)  # places of the corpus it names (canonical names)
+    excluded: list[str] = field(default_factory=list)  # "除了莱阳…": places not to list
+    unknown_places: list[str] = field(default_factory=list)  # place-like words the corpus does not have
+    readings: list[PlaceReading] = field(default_factory=list)  # how each place word was read
+    # named communities, villages, streets the documents mention (石围社区 → 石围): the answer
+    # must come from a paragraph about them, as it must from the place asked about
+    localities: list[str] = field(default_factory=list)
+    years: list[str] = field(default_factory=list)
+    asks_when: bool = False  # "哪一年…": only a sentence with a year answers it
+    figures: list[float] = field(default_factory=list)  # figures the question states (1.2万 → 12000)
+    terms: list[str] = field(default_factory=list)
+    quoted: list[str] = field(default_factory=list)  # “红色物业”: a named practice must appear as written
+    measure_terms: list[str] = field(default_factory=list)  # the words by 多少: what is counted (all needed)
+    measure_context: list[str] = field(default_factory=list)  # whose or where (one of them needed)
+    units: list[str] = field(default_factory=list)  # units a figure answering it may carry (元, 人, %)
+    rates: list[tuple[str, ...]] = field(default_factory=list)  # "日均…": wordings of the rate a figure must have
+    verbs: list[str] = field(default_factory=list)  # terms that are verbs (推行, 设立): how, not what
+    # "长者食堂、长者饭堂或老年食堂", "外卖骑手等新就业群体": any one of a group will do
+    alternatives: list[list[str]] = field(default_factory=list)
+
+    @property
+    def comparison(self) -> bool:
+        return len(self.places) >= 2 or self.per_article
+
+    def read_as(self) -> list[str]:
+        """What to tell the user about names read other than as written: "“莱杨”按莱阳市理解"."""
+        out = []
+        for r in self.readings:
+            if r.how == "sound":
+                out.append(f"“{r.written}”按{r.place}理解")
+        regions = {}
+        for r in self.readings:
+            if r.how == "region":
+                regions.setdefault(r.written, []).append(r.place)
+        out += [f"“{w}”按文档中的{'、'.join(ps)}理解" for w, ps in regions.items()]
+        return out
+
+
+def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool] | None = None) -> Question:
+    """`known_places`: canonical place names of the index, every level (莱阳市, 烟台市, 山东省 …);
+    `in_corpus(word)`: whether the documents use a word (a community's name jieba takes for a
+    place is no unknown place)."""
+    text = arabic_numbers(normalise(text))
+    q = Question(text=text)
+    q.wants_places = bool(_WANTS_PLACES.search(text))
+    q.numeric = bool(_FIGURE.search(text))
+    q.how = bool(_HOW.search(text)) and not q.numeric
+    q.asks_name = bool(_NAME.search(text))
+    q.per_article = bool(_PER_ARTICLE.search(text))
+    q.years = _YEAR.findall(text)
+    q.asks_when = bool(_WHEN.search(text))
+    q.figures = [v for v in figure_values(text) if not any(v == float(y) for y in q.years)]
+    aliases = place_aliases(known_places)
+    found = _read_places(q, text, aliases, known_places)
+    covered = "".join(q.places) + "".join(r.written for r in q.readings)
+    for word in _PLACE_WORD.findall(text):
+        if (word in _NOT_PLACE or word in aliases or word in covered or any(word in p for p in PROVINCES)
+                or any(r.written in word for r in q.readings)
+                or _NOT_PLACE_END.search(word) or set(word) & _NOT_PLACE_CHARS):
+            continue
+        if any(k in word for k in aliases) or not _may_be_place(word):  # "莱阳市区", "地方安排市"
+            continue
+        q.unknown_places.append(word)
+    freq = segmenter().dt.FREQ
+    for word, flag in pos_tags(text):  # jieba knows 南山区 and 深圳 are places, though 山区 is not
+        if flag != "ns" or word in q.unknown_places or word in covered or any(k in word for k in aliases):
+            continue
+        named = (len(word) >= 3 and word[-1] in "省市区县" and word not in _NOT_PLACE
+                 and not (_NOT_PLACE_END.search(word) and not word.endswith("山区")))
+        city = len(word) >= 2 and freq.get(word, 0) > 0 and word not in _NOT_REGIONS  # 深圳, 杭州: in the dictionary
+        if (named or city) and not (in_corpus and in_corpus(word)):
+            q.unknown_places.append(word)
+    if q.unknown_places:  # "杭州有没有像岑溪那样…": asked about 杭州, not 岑溪
+        models = {r.place for start, r in found for m in _REFERENCE.finditer(text) if m.start(1) <= start < m.end(1)}
+        q.places = [p for p in q.places if p not in models]
+    place_words = list(aliases) + [r.written for r in q.readings] + q.unknown_places
+    unplaced = text
+    for word in sorted(set(r.written for r in q.readings) | set(q.unknown_places), key=len, reverse=True):
+        unplaced = re.sub(re.escape(word) + "[省市区县]?", " ", unplaced)  # 芩溪市 is no 溪市
+    q.terms = [t for t in key_terms(unplaced, place_words)
+               if t not in QUESTION_WORDS and not _WANTS_PLACES.fullmatch(t) and not _is_place_word(t, q)]
+    q.quoted = [m.strip() for m in _QUOTED.findall(text) if len(m.strip()) >= 2]
+    if in_corpus:
+        q.localities = _localities(text, q, in_corpus)
+    q.verbs = [w for w, flag in pos_tags(text) if flag == "v" and w in q.terms]
+    if q.numeric:
+        q.measure_terms, q.measure_context = _measure_terms(text, q.terms)
+        q.units = expected_units(text)
+        q.rates = [RATES[r] for r in RATES if r in text]
+    q.alternatives = _alternatives(text)
+    q.kind = _kind(q)
+    return q
+
+
+def _kind(q: Question) -> str:
+    if q.wants_places:
+        return "list"
+    if q.per_article and len(q.places) < 2:
+        return "per_report"
+    if len(q.places) >= 2 or q.per_article:
+        return "comparison"
+    if q.numeric:
+        return "figure"
+    if q.asks_name:
+        return "name"
+    if q.how:
+        return "how"
+    return "fact"
+
+
+def _is_place_word(term: str, q: Question) -> bool:
+    return any(term in r.written or r.written in term for r in q.readings)
+
+
+def _read_places(q: Question, text: str, aliases: dict[str, str], known: list[str]) -> list[tuple[int, PlaceReading]]:
+    """Places as written (莱阳, 山东), as they sound (莱杨 → 莱阳市), and regions (粤西 →
+    the index's places in 云浮市 …); "除了X" moves X to the excluded places."""
+    taken = [False] * len(text)
+
+    def claim(start: int, end: int) -> bool:
+        if any(taken[start:end]):
+            return False
+        taken[start:end] = [True] * (end - start)
+        return True
+
+    found: list[tuple[int, PlaceReading]] = []
+    for alias in sorted(aliases, key=len, reverse=True):
+        for m in re.finditer(re.escape(alias), text):
+            if claim(m.start(), m.end()):
+                found.append((m.start(), PlaceReading(alias, aliases[alias], "exact")))
+    for region, members in REGIONS.items():
+        for m in re.finditer(region, text):
+            if claim(m.start(), m.end()):
+                inside = [p for p in known if any(p == x or p.startswith(x) for x in members)]
+                if not inside:
+                    q.unknown_places.append(region)
+                for p in inside:
+                    found.append((m.start(), PlaceReading(region, p, "region")))
+    for start, end, alias in _sounds_like(text, aliases):
+        if claim(start, end):
+            found.append((start, PlaceReading(text[start:end], aliases[alias], "sound")))
+    found.sort(key=lambda item: item[0])
+    excluded_at = [m.end() for m in _EXCLUDE.finditer(text)]
+    for start, reading in found:
+        q.readings.append(reading)
+        canonical = reading.place
+        excluded = any(0 <= start - e <= 2 for e in excluded_at)  # "除了莱阳", "除莱阳以外"
+        target = q.excluded if excluded else (q.places if canonical in known else q.unknown_places)
+        if canonical not in target:
+            target.append(canonical)
+    q.places = [p for p in q.places if p not in q.excluded]
+    return found
+
+
+@lru_cache(maxsize=1)
+def _pinyin():
+    from pypinyin import Style, lazy_pinyin
+
+    return lambda text: lazy_pinyin(text, style=Style.NORMAL, errors="ignore")
+
+
+def _loose(syllables: list[str]) -> tuple[str, ...]:
+    """Syllables as a hurried typist or a southern speaker may confuse them: zh/z, ch/c, sh/s,
+    -ng/-n. An input method offers every character of the same sound, so the wrong one is picked."""
+    out = []
+    for s in syllables:
+        s = re.sub(r"^([zcs])h", r"\1", s)
+        s = re.sub(r"ng$", "n", s)
+        out.append(s)
+    return tuple(out)
+
+
+def _sounds_like(text: str, aliases: dict[str, str]) -> list[tuple[int, int, str]]:
+    """Spans of `text` that sound like a place name but are written otherwise (莱杨, 芝浮区).
+    A span that is itself a dictionary word (疗养 sounds like 辽阳) counts only when an
+    administrative suffix follows it."""
+    pinyin = _pinyin()
+    freq = segmenter().dt.FREQ
+    names: dict[int, dict[tuple[str, ...], str]] = {}
+    names_of_size: dict[int, list[str]] = {}
+    for alias in aliases:
+        if 2 <= len(alias) <= 4 and not alias.endswith(("省", "市", "区", "县")):
+            names.setdefault(len(alias), {}).setdefault(_loose(pinyin(alias)), alias)
+            names_of_size.setdefault(len(alias), []).append(alias)
+    out = []
+    for size, by_sound in names.items():
+        for start in range(len(text) - size + 1):
+            span = text[start:start + size]
+            if span in aliases or not re.fullmatch(r"[\u4e00-\u9fff]+", span):
+                continue
+            suffix = text[start + size:start + size + 1] in ("市", "区", "县", "省")
+            alias = by_sound.get(_loose(pinyin(span)))
+            if alias is None and suffix:  # 芩溪市: one character off, then an administrative suffix
+                alias = next((a for a in names_of_size.get(size, ()) if sum(x == y for x, y in zip(span, a)) == size - 1), None)
+            if alias is None:
+                continue
+            shared = sum(a == b for a, b in zip(span, alias))
+            if shared == 0 and not suffix:  # two new characters: a different word that sounds alike
+                continue
+            if freq.get(span, 0) > 0 and not suffix:
+                continue
+            out.append((start, start + size, alias))
+    return out
+
+
+def names_other_locality(paragraph: str, localities: list[str]) -> bool:
+    """Whether a paragraph names a community, village or street other than `localities`
+    ("罗城街道北区社区…" when 石围社区 is asked about)."""
+    for m in _LOCALITY.finditer(paragraph):
+        if paragraph[m.end():m.end() + 2] in ("服务", "公司", "社会", "企业", "基金", "治理", "工作"):
+            continue  # 金邻社区服务有限公司 is a company
+        for size in (4, 3, 2):
+            name = paragraph[max(m.start() - size, 0):m.start()]
+            if any(name.endswith(x) or x.endswith(name) for x in localities):
+                break
+            if (len(name) == size and re.fullmatch(r"[\u4e00-\u9fa5]+", name) and name not in _NOT_LOCALITY
+                    and not _LOCALITY.search(name) and not set(name) & _NOT_PLACE_CHARS and size == 2
+                    and all(f[0] in "n" for _, f in pos_tags(name)) and name not in ("社区", "城市", "基层")):
+                return True
+    return False
+
+
+def _localities(text: str, q: Question, in_corpus: Callable[[str], bool]) -> list[str]:
+    """Named communities the documents mention as such: "石围社区" → 石围 (the longest name
+    before 社区/村/小区/街道/镇 that the documents write with that suffix, and that is no verb
+    or adjective: "反哺社区公益" names no community)."""
+    out = []
+    for m in _LOCALITY.finditer(text):
+        for size in (4, 3, 2):
+            name = text[max(m.start() - size, 0):m.start()]
+            if (len(name) < size or not re.fullmatch(r"[\u4e00-\u9fa5]+", name) or name in _NOT_LOCALITY
+                    or _LOCALITY.search(name) or set(name) & _NOT_PLACE_CHARS
+                    or any(name in r.written or r.written in name for r in q.readings)):
+                continue
+            if in_corpus(name + m.group(0)) and not any(f[0] in "vad" for _, f in pos_tags(name)):
+                out.append(name)
+                break
+    return list(dict.fromkeys(out))
+
+
+def _may_be_place(word: str) -> bool:
+    """jieba reads "地方安排市" as 地方 / 安排 / 市: a verb or a pronoun inside is no place name."""
+    return not any(flag.startswith(("v", "r", "p", "u", "d")) or w in ("地方", "城市", "地区")
+                   for w, flag in pos_tags(word))
+
+
+def depends_on_previous(text: str, q: Question) -> bool:
+    """Only a question that cannot stand alone is read with the previous turn: one that opens
+    with a connective or pronoun ("那汕头呢", "它们怎么做的"), points back ("这个做法"), or
+    has no content of its own ("具体说说？")."""
+    text = normalise(text).strip()
+    if _FOLLOW_UP_START.search(text) or _POINTS_BACK.search(text):
+        return True
+    if not q.terms and not q.quoted:
+        return True  # "汕头呢？", "具体怎么做的？"
+    return False
+
+
+def _alternatives(text: str) -> list[list[str]]:
+    """Groups of wordings any one of which answers: the items of an "A、B或C" list (short noun
+    phrases), and "X等Y", where X is an example of Y."""
+    groups = []
+    for clause in re.split(r"[，,。？?！!；;：:（）()“”\"]", text):
+        if "或" in clause:
+            *before, last = re.split(r"或者|或", clause)
+            items = "或".join(before).split("、") + [_head(last)]
+            if items[-1]:  # "…或让他们参与治理": two doings, not two names of one thing
+                items[0] = _tail(items[0], max(len(x) for x in items[1:]))
+                items = [x for x in items if len(x) >= 2]
+                if len(items) >= 2 and max(len(x) for x in items) <= 8:
+                    groups.append(items)
+        standalone = {w for w, flag in pos_tags(clause) if w == "等" and flag.startswith("u")}
+        for m in re.finditer(r"([\u4e00-\u9fa5]{2,8})等([\u4e00-\u9fa5]{2,12})", clause if standalone else ""):
+            example, kind = _tail(m.group(1), 4, verbs_stop=False), _noun_phrase(m.group(2))
+            if example and kind and pos_tags(example)[-1][1].startswith("n"):  # an example is a thing
+                groups.append([example, kind])
+    return groups
+
+
+def _tail(text: str, length: int, verbs_stop: bool = True) -> str:
+    """The last words of `text` up to about `length` characters, not past a particle, a
+    preposition or a verb ("设立了社区基金" → "社区基金", "让居民" → "居民")."""
+    out = ""
+    for word, flag in reversed(pos_tags(text)):
+        if out and (len(out) + len(word) > length + 1 or _stops(word, flag, verbs_stop)):
+            break
+        out = word + out
+    return out.lstrip("了的")
+
+
+def _head(text: str) -> str:
+    """The words an item starts with, up to a particle or preposition ("党员用服务…" → "党员");
+    "" when it starts with a verb (两个做法, not two names of one thing)."""
+    out = ""
+    for word, flag in pos_tags(text):
+        if not out and flag == "v":
+            return ""
+        if _stops(word, flag):
+            break
+        out += word
+    return out if len(out) <= 8 else ""
+
+
+def _stops(word: str, flag: str, verbs: bool = True) -> bool:
+    return flag in ("u", "p", "ul", "uz", "uj", "r") or (verbs and flag == "v") or word in "的了把将为用在让给"
+
+
+def _noun_phrase(text: str) -> str:
+    """Words up to and including the first noun: "新就业群体提供服务" → "新就业群体"."""
+    out = ""
+    for word, flag in pos_tags(text):
+        out += word
+        if flag.startswith("n") and len(out) >= 2:
+            return out
+        if len(out) > 8:
+            break
+    return ""
+
+
+def _measure_terms(text: str, terms: list[str]) -> tuple[list[str], list[str]]:
+    """What is counted, and who or what it is counted for: "服务老年人多少人次" → ([人次], [老年人]);
+    "两委干部挂钩了多少名重点乡贤" → ([重点, 乡贤], [两委, 干部]); "日均服务多少人次" also needs 日均."""
+    cue = _NUMERIC_CUE.search(text)
+    if not cue:
+        return [], []
+    clause_start = max(text.rfind(p, 0, cue.start()) for p in "，,、；;：:") + 1
+    tail = re.split(r"[，,、；;？?。！!]", text[cue.end():], maxsplit=1)[0]
+    nouns = _nouns(text)
+    before = [t for t in terms if t in nouns and t in text[clause_start:cue.start()]]
+    before.sort(key=lambda t: text.rfind(t, 0, cue.start()))
+    after = [t for t in terms if t in tail]
+    qualifiers = _RATE_QUALIFIERS.findall(text)
+    counted = after[:2] or before[-1:]
+    context = [t for t in before[-2:] if t not in counted]
+    return list(dict.fromkeys(counted + qualifiers)), context
+
+
+# What kind of figure a question asks for, by its cue: money, people, households, rates, areas …
+# A sentence whose figures carry none of these units answers another question.
+_UNIT_CUES = (
+    (re.compile(r"多少钱|花了多少|投入多少|投了多少|掏了多少|资金|经费|补贴|补助|营收|收入|营业额|产值|金额|费用|收费|学费|缴费"
+                r"|[^经]费多少|价格|价钱|工资|薪酬|租金|奖金|几块钱|多少元|多少万元"),
+     ("元",)),
+    (re.compile(r"几成|比例|百分|占比|比率|[^多]率|覆盖面"), ("%", "％", "成")),
+    (re.compile(r"多少人次|几人次"), ("人次",)),
+    (re.compile(r"多少户|几户"), ("户",)),
+    (re.compile(r"多大|面积|多少平|几平|多少亩|几亩"), ("平方米", "平米", "亩", "公顷")),
+    (re.compile(r"多长|多远|几公里|多少公里|多少米"), ("公里", "千米", "米")),
+    (re.compile(r"(?:多少|(?<!哪)几)(?:个|名|位)?(?:人|观众|居民|群众|党员|志愿者|老人|老年人|干部|学生|儿童|青少年|骑手|乡贤"
+                r"|会员|社工|网格员|委员|专家|人才|人员|工作者|孩子|家庭)|人数"), ("人", "名", "位", "人次", "户")),
+)
+# A figure asked "per day" (日均) is not answered by a total: the sentence must say the same rate.
+RATES = {"日均": ("日均", "每天", "每日", "一天"), "每天": ("日均", "每天", "每日", "一天"), "每日": ("日均", "每天", "每日", "一天"),
+         "每周": ("每周", "周均"), "每月": ("每月", "月均", "一个月"), "月均": ("每月", "月均", "一个月"),
+         "每年": ("每年", "年均", "一年", "全年"), "年均": ("每年", "年均", "一年", "全年"), "人均": ("人均", "每人")}
+
+
+# 个 is left out: users count anything with it, whatever the document's measure word.
+_CLASSIFIER = re.compile(r"(?:多少|(?<!哪)几)([名家项次处户件位所条座支块场批类种间套栋本期届])")
+
+
+def expected_units(text: str) -> list[str]:
+    """The units a figure answering `text` may carry; [] when the question does not say:
+    the measure word after 多少/几 ("多少块牌子" → 块), else the kind its cue names (多少钱 → 元)."""
+    for cue, units in _UNIT_CUES:
+        if cue.search(text) and units[0] in ("元", "%", "人次", "户"):
+            return list(units)
+    m = _CLASSIFIER.search(text)
+    if m:
+        return [m.group(1)] + (["人次"] if m.group(1) == "次" else [])
+    for cue, units in _UNIT_CUES:
+        if cue.search(text):
+            return list(units)
+    return []
+
+
+def _nouns(text: str) -> set[str]:
+    return {w for w, flag in pos_tags(text) if flag.startswith(("n", "vn")) or re.search(r"[率数量额费次]$", w)}
+
+
+def place_aliases(known_places: list[str]) -> dict[str, str]:
+    """莱阳市 → {莱阳市: 莱阳市, 莱阳: 莱阳市}; provinces too (山东 → 山东省)."""
+    out: dict[str, str] = {}
+    for name in list(known_places) + list(PROVINCES):
+        out[name] = name
+        short = strip_suffix(name)
+        if len(short) >= 2:
+            out.setdefault(short, name)
+    return out

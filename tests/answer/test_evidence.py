@@ -1,0 +1,87 @@
+"""Evidence and the extractive answer, on the real index and its fitted evidence model."""
+import json
+
+import pytest
+from langchain_core.documents import Document
+
+from rag.answer.compose import compose
+from rag.answer.evidence import FEATURES, MODEL_FILE, QUESTION_FEATURES, EvidenceModel, term_weights
+from rag.answer.question import analyse
+
+
+@pytest.fixture(scope="module")
+def places(real_index):
+    return real_index.places(all_levels=True)
+
+
+def _doc(text, place="汕头市", title="标题", article=1, doc="a.txt"):
+    return Document(page_content=text, metadata={"place": place, "place_full": place, "title": title,
+                                                 "article": article, "doc": doc, "id": f"{doc}:{article}"})
+
+
+def test_the_fitted_model_is_readable_and_says_where_it_came_from():
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    assert set(data["sentence"]["weights"]) == set(FEATURES)
+    assert set(data["question"]["weights"]) == set(QUESTION_FEATURES)
+    assert data["fitted"]["by"] == "python eval/fit.py" and "paraphrase_train.jsonl" in data["fitted"]["training_sets"]
+    model = EvidenceModel.load()
+    assert 0 < model.answer_threshold < 1 and 0 < model.place_threshold < 1
+
+
+def test_rare_terms_weigh_more_than_common_ones(real_index, places):
+    rarity = real_index.bm25.rarity
+    assert rarity("骑手") > 2 * rarity("社区")
+    assert rarity("社区") == pytest.approx(1.0, abs=0.2)
+    q = analyse("哪些地方为外卖骑手等新就业群体提供服务？", places)
+    weights = term_weights(q, rarity)
+    assert weights[("外卖骑手", "新就业群体")] > weights["服务"]
+
+
+def test_a_paraphrase_with_no_shared_word_is_answered(weigh):
+    """快递小哥 / 外卖小哥 are the reports' 新就业群体 and 骑手: the sentence vectors see it."""
+    q, _, evidence = weigh("汕头那边给送外卖的小哥们弄了啥服务")
+    assert evidence.answerable
+    assert any("骑手" in c.sentence or "新就业群体" in c.sentence for c in evidence.candidates[:3])
+
+
+def test_a_named_practice_may_be_set_earlier_in_the_paragraph(weigh):
+    text = "打造关爱老年群体“丰彩桑榆”品牌，开展助老活动。2025年以来开展活动163场次，服务覆盖老年人4522人次。"
+    q, docs, evidence = weigh("汕头市金丰社区“丰彩桑榆”品牌2025年以来服务老年人多少人次？", [_doc(text)])
+    assert evidence.answerable
+    assert compose(q, evidence).startswith("4522人次[1]。")  # a figure question leads with the figure
+
+
+def test_a_figure_of_another_kind_does_not_answer(weigh):
+    """多少钱 is not answered by a count, 日均 not by a total."""
+    docs = [_doc("社区食堂累计服务居民超3万人次，建成2个社区食堂。", place="汾阳市")]
+    for question in ("汾阳市社区食堂一顿饭多少钱？", "汾阳市社区食堂日均服务多少人次？"):
+        q, _, evidence = weigh(question, docs)
+        assert not evidence.answerable, question
+
+
+def test_comparison_names_each_report_by_title(weigh):
+    docs = [_doc("聚焦群众需求提供特色服务。", place="罗定市", title="广东省罗定市：推动党群服务中心提质增效", doc="a.txt"),
+            _doc("罗定市积极构建议事协商工作载体。", place="罗定市", title="广东省罗定市：深化“大工委”机制", doc="b.txt")]
+    q, _, evidence = weigh("罗定市的两篇报道分别聚焦什么工作？", docs)
+    lines = compose(q, evidence).splitlines()
+    assert len(lines) == 2
+    assert "《推动党群服务中心提质增效》" in lines[0] and "[1]" in lines[0]
+    assert "《深化“大工委”机制》" in lines[1] and "[2]" in lines[1]
+
+
+def test_listing_the_places_of_a_region(weigh):
+    docs = [_doc("段落一。", place="罗定市", title="广东省罗定市：标题一", doc="a.txt"),
+            _doc("段落二。", place="汕头市", title="广东省汕头市：标题二", doc="b.txt")]
+    for d in docs:
+        d.metadata["place_full"] = "广东省" + d.metadata["place"]
+    q, _, evidence = weigh("这些报道里有哪些广东省的地方？", docs)
+    assert evidence.answerable and evidence.listing
+    answer = compose(q, evidence)
+    assert "罗定市" in answer and "汕头市" in answer and "《标题一》[1]" in answer
+
+
+def test_a_place_list_considers_every_place_and_excludes_what_is_excluded(weigh):
+    q, _, evidence = weigh("除了莱阳，还有哪些地方在搞“幸福工坊”？")
+    listed = {c.place for c in evidence.places}
+    assert "芝罘区" in listed and "莱阳市" not in listed
+    assert "莱阳市" not in compose(q, evidence, evidence.places)
