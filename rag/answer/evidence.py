@@ -30,7 +30,9 @@ from .question import Question, names_other_locality
 
 MODEL_FILE = Path(__file__).with_name("evidence_model.json")
 _QUALIFIER_BEFORE = re.compile(r"之前|以前|此前|原来|原先|起初|最初")
-_HAS_FIGURE = re.compile(r"\d|[一二两三四五六七八九十百千万]+[个名家项次处成人户件位所条座支元场批类种]")
+# A figure as reports write one: digits, or a numeral with a counting word (两个, 三十名); not the
+# numerals of set phrases ("一套组合拳", "三化六好").
+_HAS_FIGURE = re.compile(r"\d|[两三四五六七八九十百千万]+[个名家项次户件位所人元]")
 
 FEATURES = (
     "sentence_similarity",  # cosine of question and sentence vectors
@@ -45,6 +47,7 @@ FEATURES = (
     "measure_found",  # what a figure question counts (人次, 乡贤) is in the sentence
     "unit_found",  # a figure of the kind asked for (元 for 多少钱, % for 几成) is in the sentence
     "quote_missing",  # the question quotes a name (“红色物业”) that the paragraph lacks
+    "rare_term_found",  # +1 / -1: the paragraph holds the question's rarest word the documents use (老干部)
 )
 
 
@@ -143,6 +146,7 @@ class EvidenceModel:
     place_threshold: float  # a place is listed for "哪些地方…" when its best sentence reaches this
     clear_threshold: float  # a best sentence below this: nothing relevant at all, for every backend
     meta: dict = field(default_factory=dict, compare=False, hash=False)
+    place_share: float = 0.0  # …and a listed place reaches this share of the best place's probability
 
     def probability(self, features: dict[str, float]) -> float:
         return self.sentence(features)
@@ -152,7 +156,8 @@ class EvidenceModel:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         return cls(sentence=Logistic(**data["sentence"]), question=Logistic(**data["question"]),
                    answer_threshold=data["thresholds"]["answer"], place_threshold=data["thresholds"]["place"],
-                   clear_threshold=data["thresholds"]["clear"], meta=data.get("fitted", {}))
+                   clear_threshold=data["thresholds"]["clear"], meta=data.get("fitted", {}),
+                   place_share=data["thresholds"].get("place_share", 0.0))
 
 
 @lru_cache(maxsize=1)
@@ -256,7 +261,6 @@ class EvidenceScorer:
                 "paragraph_coverage": paragraph_cov[n],
                 **_figure_features(q, sentence),
                 "quote_missing": float(bool(q.quoted) and not all(phrase_in(p, d.page_content) for p in q.quoted)),
-                # not a sentence feature: carried for the question model (QUESTION_FEATURES)
                 "rare_term_found": 0.0 if not rarest else
                 (1.0 if rarest in normalise(d.metadata.get("title", "") + d.page_content) else -1.0),
             }
@@ -284,6 +288,11 @@ class EvidenceScorer:
             pool = [(n, d) for n, d in pool if any(p in d.metadata.get("place_full", "") for p in q.places)]
             if not pool:
                 return Evidence(False, f"检索到的段落中没有关于{'、'.join(q.places)}的内容。", clear=True)
+        if q.quoted and not q.comparison:  # “五星”支部: a paragraph that never names it is not about it
+            pool = [(n, d) for n, d in pool if all(phrase_in(p, d.metadata.get("title", "") + d.page_content)
+                                                   for p in q.quoted)]
+            if not pool:
+                return Evidence(False, f"检索到的段落中没有提到{'、'.join(f'“{p}”' for p in q.quoted)}。")
         if q.localities:  # 石围社区's figure is not 北区社区's
             pool = [(n, d) for n, d in pool if any(x in d.page_content for x in q.localities)
                     or not names_other_locality(d.page_content, q.localities)]
@@ -326,15 +335,17 @@ class EvidenceScorer:
         for c in candidates:
             if c.place and c.place not in by_place and c.place not in q.excluded:
                 by_place[c.place] = c
+        top = max((c.probability for c in by_place.values()), default=0.0)
         return [c for c in by_place.values() if c.probability >= self.model.place_threshold
+                and c.probability >= self.model.place_share * top
                 and all(phrase_in(p, c.doc.page_content) for p in q.quoted)]
 
 
 def _figure_features(q: Question, sentence: str) -> dict[str, float]:
     if not q.numeric and not q.figures:
         return {"figure_missing": 0.0, "figure_matches": 0.0, "measure_found": 0.0, "unit_found": 0.0}
+    has_figure = bool(_HAS_FIGURE.search(normalise(sentence)))
     text = arabic_numbers(normalise(sentence))
-    has_figure = bool(_HAS_FIGURE.search(text))
     values = figure_values(text)
     matches = any(abs(v - f) <= 0.1 * max(abs(f), 1.0) for f in q.figures for v in values)
     measure = bool(q.measure_terms) and all(t in text for t in q.measure_terms) and (

@@ -260,7 +260,8 @@ def _sounds_like(text: str, aliases: dict[str, str]) -> list[tuple[int, int, str
                 continue
             suffix = text[start + size:start + size + 1] in ("市", "区", "县", "省")
             alias = by_sound.get(_loose(pinyin(span)))
-            if alias is None and suffix:  # 芩溪市: one character off, then an administrative suffix
+            if alias is None and suffix and not freq.get(span):  # 芩溪市: one character off, then a suffix
+                # (江汉区 is a place of its own: a dictionary word is not taken for a typo)
                 alias = next((a for a in names_of_size.get(size, ()) if sum(x == y for x, y in zip(span, a)) == size - 1), None)
             if alias is None:
                 continue
