@@ -46,14 +46,18 @@ class _DocArgCommand(typer.core.TyperCommand):
     """`rag remove -rf.txt`: a name starting with "-" reads as options; say how to pass it."""
 
     def parse_args(self, ctx, args):
-        import click
-
+        try:  # typer ≥ 0.20 carries its own copy of click
+            from typer._click.exceptions import NoSuchOption
+        except ImportError:
+            from click.exceptions import NoSuchOption
+        given = list(args)  # the parser consumes `args`
         try:
             return super().parse_args(ctx, args)
-        except click.NoSuchOption as exc:
-            name = next((a for a in args if a.startswith(exc.option_name)), exc.option_name)
-            raise click.UsageError(f"{name} 以“-”开头，会被当成选项。若它是文档名，请写成：rag {ctx.info_name} -- {name}",
-                                   ctx) from exc
+        except NoSuchOption as exc:
+            name = next((a for a in given if a.startswith(exc.option_name)), exc.option_name)
+            err.print(f"[red]错误：[/red]{_shown(name)} 以“-”开头，会被当成选项。若它是文档名，请写成：rag remove -- {_shown(name)}",
+                      highlight=False)
+            raise typer.Exit(2) from exc
 
 
 @app.command()

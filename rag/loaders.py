@@ -85,7 +85,7 @@ def decode(data: bytes, name: str = "", warnings: list[str] | None = None) -> tu
     text = data.decode("utf-8-sig", errors="replace")
     bad = text.count("\ufffd")
     wide = sum(1 for ch in text if ord(ch) > 0x7F and ch != "\ufffd")  # multi-byte UTF-8 that did decode
-    if (bad <= max(1, MAX_BAD_BYTES_SHARE * len(text)) and wide >= 10 * bad
+    if (bad <= max(16, MAX_BAD_BYTES_SHARE * len(text)) and wide >= 10 * bad
             and _mostly_cjk_or_ascii(text.replace("\ufffd", ""))):
         if warnings is not None:
             warnings.append(f"{name} 中有 {bad} 处无法按 UTF-8 解码的字节，已替换为 �；其余内容照常导入。"

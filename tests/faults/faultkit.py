@@ -49,48 +49,45 @@ def reseal(version: Path) -> None:
     (version / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
 
 
+def _writer(root: str, paths: list[str], rebuild: bool, env: dict[str, str]) -> None:
+    os.environ.update(env)
+    CaseIndex(root, load=False).ingest(paths, rebuild=rebuild)
+
+
+def _context():
+    """Writers are forked from a fresh, single-threaded server with the modules, jieba and the
+    model already loaded (forking the threaded test process itself can deadlock the child)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["faultwarm"])
+    return ctx
+
+
 def kill_writer_at(step: str, root: Path, paths: list[Path], tmp: Path, *, rebuild: bool = False,
                    timeout: float = 120.0) -> None:
-    """Fork a writer (this process has the model loaded already), let it run to `step`, where
-    it stops itself, and kill it there with SIGKILL: nothing of its own cleanup runs."""
+    """Start a writer, let it run to `step`, where it stops itself (SIGSTOP), and kill it there
+    with SIGKILL: nothing of its own cleanup runs."""
     ready = tmp / f"ready-{step}-{time.monotonic_ns()}"
-    pid = os.fork()
-    if pid == 0:  # the writer
-        code = 0
-        try:
-            os.environ["RAG_FAULT_STOP_AT"] = step
-            os.environ["RAG_FAULT_READY"] = str(ready)
-            CaseIndex(root, load=False).ingest(paths, rebuild=rebuild)
-        except BaseException:
-            code = 3
-        finally:
-            os._exit(code or 4)  # 4: finished without reaching the step
+    env = {"RAG_FAULT_STOP_AT": step, "RAG_FAULT_READY": str(ready)}
+    proc = _context().Process(target=_writer, args=(str(root), [str(p) for p in paths], rebuild, env))
+    proc.start()
     deadline = time.monotonic() + timeout
     try:
         while not ready.exists():
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                raise AssertionError(f"the writer ended (status {status}) before step {step}")
+            if not proc.is_alive():
+                raise AssertionError(f"the writer ended (exit code {proc.exitcode}) before step {step}")
             if time.monotonic() > deadline:
                 raise AssertionError(f"the writer never reached step {step}")
             time.sleep(0.01)
     finally:
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join()
+    assert proc.exitcode == -signal.SIGKILL
 
 
-def run_writer(root: Path, paths: list[Path]) -> int:
-    """Fork a writer that runs to the end; returns its pid (reap with os.waitpid)."""
-    pid = os.fork()
-    if pid == 0:
-        code = 0
-        try:
-            CaseIndex(root, load=False).ingest(paths)
-        except BaseException:
-            code = 3
-        finally:
-            os._exit(code)
-    return pid
+def start_writer(root: Path, paths: list[Path]):
+    """A writer that runs to the end (join it, then look at its exitcode)."""
+    proc = _context().Process(target=_writer, args=(str(root), [str(p) for p in paths], False, {}))
+    proc.start()
+    return proc

@@ -2,10 +2,8 @@
 keeps the version it opened, however often the index changes under it."""
 from __future__ import annotations
 
-import os
-
 from casedata import DOC_LAIYANG, write_files
-from faultkit import DOC_THIRD, NEW, OLD, docs_of, run_writer, versions
+from faultkit import DOC_THIRD, NEW, OLD, docs_of, start_writer, versions
 from rag.chain import Answerer
 from rag.index import CaseIndex
 
@@ -14,10 +12,10 @@ def test_two_writers_at_once_lose_nothing(tiny, tmp_path):
     root, _ = tiny
     a = write_files(tmp_path / "a", {"third.txt": DOC_THIRD})
     b = write_files(tmp_path / "b", {"fourth.txt": DOC_THIRD.replace("网格员每天入户走访", "网格员每周召开议事会")})
-    pids = [run_writer(root, [a]), run_writer(root, [b])]
-    for pid in pids:
-        _, status = os.waitpid(pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 0
+    writers = [start_writer(root, [a]), start_writer(root, [b])]
+    for writer in writers:
+        writer.join(120)
+        assert writer.exitcode == 0
     assert docs_of(root) == ["fourth.txt", "laiyang.txt", "luoding.md", "third.txt"]
 
 
