@@ -108,18 +108,21 @@ def decode(data: bytes, name: str = "", warnings: list[str] | None = None) -> tu
 
 
 def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
-    """UTF-16 saved without a byte-order mark (NUL bytes in a text file): the byte order whose
-    reading is Chinese or ASCII text."""
+    """UTF-16 saved without a byte-order mark: NUL bytes in one column only (the high byte of ASCII
+    characters), and a reading that is Chinese or ASCII text without control characters."""
     if len(data) % 2:
         return None
-    for encoding in ("utf-16-le", "utf-16-be"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" not in text and _mostly_cjk_or_ascii(text):
-            return text, encoding
-    return None
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    encoding = "utf-16-le" if odd and not even else "utf-16-be" if even and not odd else None
+    if encoding is None:
+        return None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    if any(ch < " " and ch not in "\t\n\r" for ch in text) or not _mostly_cjk_or_ascii(text):
+        return None
+    return text, encoding
 
 
 def _mostly_cjk_or_ascii(text: str) -> bool:
