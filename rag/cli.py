@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .config import get_settings
-from .errors import RagError
+from .errors import DataError, InputError, RagError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="政策案例问答：带出处的检索与问答。")
 out = Console(soft_wrap=True)
@@ -30,7 +31,33 @@ def _open_index(index_dir, embedding, *, load: bool = True):
     from .index import CaseIndex
 
     s = get_settings(index_dir=index_dir, embedding=embedding)
-    return CaseIndex(s.index_dir, s.embedding, s.chunk_tokens, s.lexical, load=load), s
+    index = CaseIndex(s.index_dir, s.embedding, s.chunk_tokens, s.lexical, load=load)
+    for note in index.notes:  # e.g. a damaged CURRENT, read past
+        err.print(f"[yellow]注意[/yellow]：{note}", highlight=False)
+    return index, s
+
+
+def _shown(name: str) -> str:
+    """A file or document name on one line: control characters (a newline in a name) escaped."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(name))
+
+
+class _DocArgCommand(typer.core.TyperCommand):
+    """`rag remove -rf.txt`: a name starting with "-" reads as options; say how to pass it."""
+
+    def parse_args(self, ctx, args):
+        try:  # typer ≥ 0.20 carries its own copy of click
+            from typer._click.exceptions import NoSuchOption
+        except ImportError:
+            from click.exceptions import NoSuchOption
+        given = list(args)  # the parser consumes `args`
+        try:
+            return super().parse_args(ctx, args)
+        except NoSuchOption as exc:
+            name = next((a for a in given if a.startswith(exc.option_name)), exc.option_name)
+            err.print(f"[red]错误：[/red]{_shown(name)} 以“-”开头，会被当成选项。若它是文档名，请写成：rag remove -- {_shown(name)}",
+                      highlight=False)
+            raise typer.Exit(2) from exc
 
 
 @app.command()
@@ -59,10 +86,10 @@ def parse(file: Path, as_json: bool = typer.Option(False, "--json", help="输出
 
 @app.command()
 def ingest(
-    paths: list[Path] = typer.Argument(..., help="文件或目录（.txt .md .docx .pdf .html）"),
+    paths: Optional[list[Path]] = typer.Argument(None, help="文件或目录（.txt .md .docx .pdf .html）；--rebuild 时可省略"),
     index_dir: Optional[Path] = IndexOpt,
     embedding: Optional[str] = EmbeddingOpt,
-    rebuild: bool = typer.Option(False, "--rebuild", help="重新计算全部向量（更换嵌入模型时用）"),
+    rebuild: bool = typer.Option(False, "--rebuild", help="重建索引中的全部文档（用索引保存的原文，加上给出的文件），重新计算全部向量（更换嵌入模型或索引损坏时用）"),
 ) -> None:
     """导入或更新文档；未改动的段落不会重新计算向量。"""
     try:
@@ -76,11 +103,20 @@ def ingest(
                     tasks[stage] = bar.add_task(stage, total=total)
                 bar.update(tasks[stage], completed=done, total=total)
 
-            report = index.ingest(paths, progress=progress, rebuild=rebuild)
+            if not paths and not rebuild:
+                raise InputError("请给出要导入的文件或目录，例如：rag ingest data/cases")
+            report = index.ingest(paths or [], progress=progress, rebuild=rebuild)
     except RagError as exc:
         _fail(exc)
     for path, message in report.failed:
-        err.print(f"[yellow]跳过[/yellow] {path}：{message}")
+        err.print(f"[yellow]跳过[/yellow] {_shown(path)}：{message}", highlight=False)
+    for path, message in report.warnings:
+        err.print(f"[yellow]注意[/yellow] {_shown(path)}：{message}", highlight=False)
+    for line in report.replaced + report.notes:
+        err.print(f"[yellow]注意[/yellow]：{_shown(line)}", highlight=False)
+    if report.lost:
+        err.print(f"[red]以下文档的最新内容无法恢复，请重新导入其原文件[/red]：{'、'.join(map(_shown, report.lost))}",
+                  highlight=False)
     out.print(f"新增 {len(report.added)}，更新 {len(report.updated)}，未变 {len(report.unchanged)}，失败 {len(report.failed)}；"
               f"计算向量 {report.embedded} 条，复用 {report.reused} 条；用时 {report.seconds:.1f} 秒。")
     if index.exists:
@@ -88,19 +124,46 @@ def ingest(
         out.print(f"索引 {index.root}：文档 {counts['documents']}，段落 {counts['paragraphs']}，"
                   f"向量 {counts['chunks']}（{index.manifest['embedding']['model']}）")
     if report.failed and not (report.added or report.updated or report.unchanged):
-        raise typer.Exit(2)
+        raise typer.Exit(DataError.exit_code)
 
 
 @app.command()
+def check(
+    index_dir: Optional[Path] = IndexOpt,
+    no_repair: bool = typer.Option(False, "--no-repair", help="只检查，不修复"),
+) -> None:
+    """逐字节核对索引文件与清单记录的大小和校验和；发现损坏时从最新的完好版本或保存的原文修复。"""
+    try:
+        index, _ = _open_index(index_dir, None, load=False)
+        report = index.check(repair=not no_repair)
+    except RagError as exc:
+        _fail(exc)
+    for line in report.problems:
+        out.print(f"[yellow]问题[/yellow]：{line}", highlight=False)
+    for line in report.repaired:
+        out.print(f"[green]已修复[/green]：{line}", highlight=False)
+    if report.lost:
+        err.print(f"[red]以下文档的最新内容无法恢复，请重新导入其原文件[/red]：{'、'.join(map(_shown, report.lost))}",
+                  highlight=False)
+    if report.ok:
+        out.print(f"索引完好（{index.root}，当前版本 {report.version}）。" if report.version else "", highlight=False)
+    elif no_repair:
+        err.print("[red]索引已损坏[/red]：运行 rag check（不加 --no-repair）修复。")
+        raise typer.Exit(3)
+    else:
+        out.print(f"修复完成，当前版本 {report.version}。", highlight=False)
+
+
+@app.command(cls=_DocArgCommand)
 def remove(doc: str, index_dir: Optional[Path] = IndexOpt) -> None:
-    """从索引中删除一个文档（按文件名）。"""
+    """从索引中删除一个文档（按 rag list 显示的文档名；以“-”开头的名字写在 -- 之后）。"""
     try:
         index, _ = _open_index(index_dir, None)
         index.require()
         index.remove(doc)
     except RagError as exc:
         _fail(exc)
-    out.print(f"已删除 {doc}。")
+    out.print(f"已删除 {_shown(doc)}。", highlight=False)
 
 
 @app.command("list")
@@ -117,10 +180,11 @@ def list_docs(index_dir: Optional[Path] = IndexOpt, as_json: bool = typer.Option
     if not docs:
         out.print("索引为空。用 rag ingest data/cases 导入示例文档。")
     for d in docs:
-        out.print(f"{d['doc']}  （{d['encoding']}，导入于 {d['added_at']}）")
+        out.print(f"{_shown(d['doc'])}  （{d['encoding']}，导入于 {d['added_at']}）", highlight=False, markup=False)
         for a in d["articles"]:
             place = f"{a['province']}{a['city']}{a['county']}" or "（地点未知）"
-            out.print(f"  [{a['number']}] {place} ｜ {a['title']} ｜ {a['paragraphs']} 段")
+            out.print(f"  [{a['number']}] {place} ｜ {_shown(a['title'])} ｜ {a['paragraphs']} 段", highlight=False,
+                      markup=False)
 
 
 @app.command()
@@ -135,12 +199,13 @@ def search(
     embedding: Optional[str] = EmbeddingOpt,
 ) -> None:
     """检索与问题最相关的段落。"""
+    from .errors import InputError
     from .retriever import MODES
     from .validate import clean_question
 
     try:
         if mode not in MODES:
-            raise RagError(f"未知的检索方式 {mode}，可选：{' | '.join(MODES)}")
+            raise InputError(f"未知的检索方式 {mode}，可选：{' | '.join(MODES)}")
         index, s = _open_index(index_dir, embedding)
         question = clean_question(query, s.max_question_chars)
         index.require()
@@ -254,13 +319,19 @@ def ask(
         answerer = _answerer(index_dir, embedding, backend, k, place, llm_url, llm_model)
         if file is not None:
             try:
-                lines = [l.strip() for l in file.read_text(encoding="utf-8-sig").splitlines() if l.strip()]
+                lines = [l.strip() for l in file.read_text(encoding="utf-8-sig").splitlines()]
             except (OSError, UnicodeDecodeError) as exc:
-                raise InputError(f"无法读取问题文件 {file}：{exc}") from exc
+                raise DataError(f"无法读取问题文件 {file}：{exc}。问题文件须为 UTF-8 文本，每行一个问题。") from exc
             results = []
-            for result in answerer.ask_many(lines):
-                results.append(result)
-                sys.stdout.write(json.dumps(result.contract(), ensure_ascii=False) + "\n")
+            asked = iter(answerer.ask_many([l for l in lines if l]))
+            for number, line in enumerate(lines, start=1):
+                if not line:  # output line n answers input line n: a blank line gets an error object
+                    row = {"line": number, "question": "", "error": f"第 {number} 行是空行，没有问题可答。"}
+                else:
+                    result = next(asked)
+                    results.append(result)
+                    row = result.contract()
+                sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
                 sys.stdout.flush()
             if export_to:
                 export(results, export_to)

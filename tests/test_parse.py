@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.parse import is_terminated, parse_text
+from rag.parse import paragraph_id, is_terminated, parse_text
 from rag.schema import Place
 
 CASES = Path(__file__).resolve().parents[1] / "data" / "cases"
@@ -68,7 +68,7 @@ def test_every_paragraph_carries_its_articles_title_and_place(docs):
         for a in doc.articles:
             for p in a.paragraphs:
                 assert p.title == a.title and p.place == a.place
-                assert p.id == f"{doc.doc}:{a.number}:{p.paragraph}"
+                assert p.id == paragraph_id(doc.doc, p.text)  # content-anchored
 
 
 def test_continuation_after_another_article_belongs_to_luoding(docs):

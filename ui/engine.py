@@ -24,7 +24,7 @@ from pathlib import Path
 from rag.answer.chain import Answerer, ChainConfig, Turn
 from rag.config import Settings
 from rag.errors import IndexUnusableError, InputError, RagError
-from rag.index import CaseIndex, IngestReport
+from rag.index import VERSION_NAME, CaseIndex, IngestReport
 from rag.loaders import MAX_BYTES, SUPPORTED, load
 from rag.schema import AnswerResult
 
@@ -92,10 +92,19 @@ class Engine:
 
     # --- snapshots -------------------------------------------------------------------------
     def _live_version(self) -> str:
-        try:
-            return (self.root / "CURRENT").read_text(encoding="utf-8").strip()
-        except OSError:
-            return ""
+        """The version CURRENT names (only a version name, never a path), or the newest intact
+        one when CURRENT is missing or damaged (as CaseIndex falls back)."""
+        probe = CaseIndex(self.root, load=False)
+        name, _ = probe.read_current()
+        if name is not None:
+            return name
+        for version in probe.versions():  # sizes only: the snapshot's own opening checks the rest
+            try:
+                if not probe.file_problems(version, probe._read_manifest(version)):
+                    return version.name
+            except RagError:
+                continue
+        return ""
 
     def _take_snapshot(self) -> Snapshot | None:
         s = self.settings
@@ -103,6 +112,8 @@ class Engine:
             version = self._live_version()
             if not version:
                 return None
+            if not VERSION_NAME.fullmatch(version):  # never a path from the index folder's data
+                raise IndexUnusableError(f"索引 {self.root} 的版本指针 CURRENT 已损坏。请运行 rag check 修复。")
             folder = self.root / SNAPSHOTS / f"{os.getpid()}-{next(_serial)}"
             try:
                 (folder / version).mkdir(parents=True)
@@ -300,12 +311,27 @@ class Engine:
     def remove(self, doc: str) -> IngestReport:
         with self._writing() as writer:
             report = writer.remove(doc)
-            copy = self.uploads_dir / doc
-            if copy.is_file():
+            copy = self._upload_copy(report.sources.get(doc, ""))
+            if copy is not None:
                 copy.unlink()
         return report
 
+    def _upload_copy(self, source_path: str) -> Path | None:
+        """The uploads folder's copy of a removed document: only a file directly inside that folder
+        (a name from the index, such as ../victim.txt, never reaches outside it)."""
+        if not source_path:
+            return None
+        folder = self.uploads_dir.resolve()
+        copy = Path(source_path)
+        if not copy.is_absolute():
+            copy = Path.cwd() / copy
+        if copy.is_symlink() or copy.resolve().parent != folder or not copy.resolve().is_file():
+            return None
+        return copy.resolve()
+
     def rebuild(self, progress: Progress | None = None) -> IngestReport:
-        """Every stored document parsed and embedded again (a new version, swapped in at the end)."""
+        """Every stored document parsed and embedded again from the source text the index keeps
+        (of the newest version where it is intact); a new version, swapped in at the end. The
+        report's notes say what was rebuilt, and `lost` what could not be recovered."""
         with self._writing() as writer:
             return writer.ingest([], progress=progress, rebuild=True)

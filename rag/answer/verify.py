@@ -1,7 +1,9 @@
 """Check every answer sentence against the paragraphs it cites.
 
 A sentence is supported when its cited paragraphs (with their article's title and place) hold
-- every number it states (93%, 1.2万, 2025年 …),
+- every number it states (93%, 1.2万, 2025年 …), and no cited paragraph states the same kind of
+  figure (a rate, 万/亿 amounts, a multiple) with other values only: "收缴率达到100%[1]" fails
+  when [1] says 93%, whatever else is cited with it,
 - every place it names (a place of the corpus or a province), and
 - most of its key terms (jieba words, or failing that its character bigrams, for paraphrases).
 An unsupported sentence is re-cited to a retrieved paragraph that does support it, or removed.
@@ -17,6 +19,7 @@ from ..places import PROVINCES
 from ..schema import strip_suffix
 from ..text import citations_in, key_terms, normalise, numbers_in, split_sentences, strip_citations
 
+_FIGURE = re.compile(r"(\d+(?:\.\d+)?)\s*(%|万|亿|倍)")
 TERM_THRESHOLD = 0.5
 BIGRAM_THRESHOLD = 0.6
 
@@ -42,6 +45,7 @@ class Support:
     wrong_places: list[str] = field(default_factory=list)
     term_coverage: float = 1.0
     bigram_coverage: float = 1.0
+    wrong_figures: list[str] = field(default_factory=list)  # "100%（引用段落为 93%）"
 
     @property
     def reason(self) -> str:
@@ -52,6 +56,8 @@ class Support:
             parts.append("数字不在引用段落中：" + "、".join(self.missing_numbers))
         if self.wrong_places:
             parts.append("地名与引用段落不符：" + "、".join(self.wrong_places))
+        if self.wrong_figures:
+            parts.append("数字与引用段落不符：" + "、".join(self.wrong_figures))
         if not parts:
             parts.append(f"关键词覆盖不足（词 {self.term_coverage:.0%}，字 {self.bigram_coverage:.0%}）")
         return "；".join(parts)
@@ -59,6 +65,26 @@ class Support:
 
 def _has_number(number: str, haystack: str) -> bool:
     return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", haystack) is not None
+
+
+def _figures(text: str) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for value, unit in _FIGURE.findall(normalise(text)):
+        out.setdefault(unit, set()).add(value)
+    return out
+
+
+def contradicted_figures(body: str, sources: list[Source]) -> list[str]:
+    """The sentence's figures that a cited paragraph states with other values of the same kind
+    and never with the sentence's own: each cited paragraph must agree, not just one of them."""
+    mine = _figures(body)
+    out = []
+    for source in sources:
+        theirs = _figures(source.haystack)
+        for unit, values in mine.items():
+            if theirs.get(unit) and not theirs[unit] & values:
+                out.extend(f"{v}{unit}（引用段落为 {'、'.join(sorted(theirs[unit]))}{unit}）" for v in sorted(values))
+    return list(dict.fromkeys(out))
 
 
 def places_in(sentence: str, place_vocab: Iterable[str]) -> list[str]:
@@ -87,12 +113,14 @@ def check(sentence: str, sources: list[Source], place_vocab: Iterable[str] = ())
     if not sources:
         return Support(supported=False, missing_numbers=numbers, term_coverage=0.0, bigram_coverage=0.0)
     missing = [n for n in numbers if not _has_number(n, haystack)]
+    missing += [f"{v}%" for v in sorted(_figures(body).get("%", ())) if v not in missing and not re.search(rf"(?<![\d.]){re.escape(v)}\s*%", haystack)]
     wrong = [p for p in mentioned if p not in names and p not in haystack and strip_suffix(p) not in names]
+    figures = contradicted_figures(body, sources)
     coverage = sum(t in haystack for t in terms) / len(terms) if terms else 1.0
     grams = _bigrams(normalise(body)) - _bigrams("".join(mentioned))
     bigram_coverage = len(grams & _bigrams(haystack)) / len(grams) if grams else 1.0
-    ok = not missing and not wrong and (coverage >= TERM_THRESHOLD or bigram_coverage >= BIGRAM_THRESHOLD)
-    return Support(ok, True, missing, wrong, coverage, bigram_coverage)
+    ok = not missing and not wrong and not figures and (coverage >= TERM_THRESHOLD or bigram_coverage >= BIGRAM_THRESHOLD)
+    return Support(ok, True, missing, wrong, coverage, bigram_coverage, figures)
 
 
 @dataclass

@@ -152,7 +152,8 @@ def test_both_answer_prompts_share_one_system_message():
     assert system == places.messages[0].prompt.template
     assert "【地点｜文章】" in system  # the rule matches the context's header format
     human = answer.messages[1].prompt.template
-    assert human.startswith("资料：\n{context}") and places.messages[1].prompt.template.startswith("资料：\n{context}")
+    fenced = "资料：\n<资料>\n{context}\n</资料>"  # documents are data, fenced (tests/faults/test_injection.py)
+    assert human.startswith(fenced) and places.messages[1].prompt.template.startswith(fenced)
 
 
 @pytest.mark.parametrize("question", ["莱阳市和汕头市在物业管理上有什么不同？", "罗定市和殷都区的“大工委”“大党委”做法有什么不同？"])
