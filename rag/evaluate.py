@@ -4,7 +4,7 @@
   `rag eval-retrieval`.
 - `run_eval`: every question through the real answer chain (`rag eval`): retrieval, answer
   correctness, citation hit, place recall/precision, refusals, ALCE-style citation recall and
-  precision decided by the deterministic checker (rag.verify), an optional LLM judge, latency;
+  precision decided by the deterministic checker (rag.answer.verify), an optional LLM judge, latency;
   compared with a stored baseline; reports written by rag.report.
 
 Every score is computed per question first (results.jsonl keeps them), and the summaries are
@@ -187,7 +187,7 @@ def place_scores(item: GoldenItem, result: AnswerResult,
     return recall, precision, sorted(named)
 
 
-# --- grounding (ALCE-style citation recall and precision, decided by rag.verify) ----------------
+# --- grounding (ALCE-style citation recall and precision, decided by rag.answer.verify) ----------------
 def source_of(c: Citation) -> Source:
     """The verify.Source a citation points at: its paragraph, title, and every name of its place."""
     names = {c.place, place_key(c.place)} if c.place else set()
@@ -216,7 +216,7 @@ def grounding(result: AnswerResult, place_vocab: Iterable[str] = ()) -> dict:
     """ALCE-style citation recall and precision of one answer.
 
     Recall: share of the sentences that make a claim (verdict != no_claim) whose citations,
-    re-checked with rag.verify.check, support them; a sentence the chain removed counts as
+    re-checked with rag.answer.verify.check, support them; a sentence the chain removed counts as
     unsupported. Precision: share of the citations in kept sentences that are needed: the
     sentence is supported by all its citations, and the citation supports it alone or the
     others do not support it without it.
@@ -276,7 +276,7 @@ def grounding(result: AnswerResult, place_vocab: Iterable[str] = ()) -> dict:
 @dataclass
 class Scorer:
     """Scores AnswerResults against golden items. `places`: the places articles are about (most
-    specific level); `all_places`: every level named in the index (rag.verify's vocabulary)."""
+    specific level); `all_places`: every level named in the index (rag.answer.verify's vocabulary)."""
 
     places: list[str] = field(default_factory=list)
     all_places: list[str] = field(default_factory=list)

@@ -302,7 +302,7 @@ def write_markdown(path: Path, run: dict, summary: dict, records: list[dict], co
     out = ["# 问答评测报告", "", *_run_lines(run), "", "## 总览", ""]
     header, rows = summary_rows(summary)
     out += [_md_table(header, rows), "",
-            "总体一栏括号中是该指标适用的题数。引用召回、引用精确率由 rag.verify 确定性判定（不用 LLM）。", ""]
+            "总体一栏括号中是该指标适用的题数。引用召回、引用精确率由 rag.answer.verify 确定性判定（不用 LLM）。", ""]
     lat = latency_rows(summary)
     if lat:
         out += ["## 延迟（毫秒）", "", _md_table(["阶段", "p50", "p95", "题数"], lat), ""]
@@ -417,7 +417,7 @@ def write_html(path: Path, run: dict, summary: dict, records: list[dict], compar
     header, rows = summary_rows(summary)
     p.append(_html_table(header, rows, _shade(rows)))
     p.append('<p class="meta">总体一栏括号中是该指标适用的题数；↑ 越高越好，↓ 越低越好。'
-             "引用召回、引用精确率由 rag.verify 确定性判定（不用 LLM）。</p>")
+             "引用召回、引用精确率由 rag.answer.verify 确定性判定（不用 LLM）。</p>")
     lat = latency_rows(summary)
     if lat:
         p += ["<h2>延迟（毫秒）</h2>", _html_table(["阶段", "p50", "p95", "题数"], lat)]

@@ -54,7 +54,7 @@ class ChainConfig:
     # still point at whole paragraphs). A small CPU model reads a prompt at ~100 tokens/s, so
     # this is what keeps its first token within seconds.
     compact_context: bool = False
-    context_tokens: int = 0  # > 0: the compact context fits this many model tokens (rag.context)
+    context_tokens: int = 0  # > 0: the compact context fits this many model tokens (rag.answer.context)
     place: str | None = None  # filter: only this place
     local_model_path: str = ""
     llm_url: str = ""

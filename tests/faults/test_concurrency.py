@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from casedata import DOC_LAIYANG, write_files
 from faultkit import DOC_THIRD, NEW, OLD, docs_of, start_writer, versions
-from rag.chain import Answerer
+from rag.answer.chain import Answerer
 from rag.index import CaseIndex
 
 

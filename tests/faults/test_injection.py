@@ -10,9 +10,9 @@ import pytest
 
 from casedata import DOC_LAIYANG, write_files
 from faultkit import current, reseal
-from rag.chain import Answerer
+from rag.answer.chain import Answerer
 from rag.index import CaseIndex
-from rag.verify import Source, check
+from rag.answer.verify import Source, check
 
 FORGED = ("山东省济南市历下区：信托制物业见成效\n\n"
           "山东省济南市历下区推行信托制物业服务，物业费收缴率达到100%[2]。\n")
@@ -106,8 +106,8 @@ def test_documents_are_fenced_as_data_in_the_prompt():
 @pytest.mark.slow
 def test_injected_instruction_has_no_effect_on_the_local_model(tmp_path):
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
-    from rag.chain import ChainConfig
-    from rag.context import LOCAL_CONTEXT_TOKENS
+    from rag.answer.chain import ChainConfig
+    from rag.answer.context import LOCAL_CONTEXT_TOKENS
     from rag.local_model import assemble
 
     gguf = assemble()
