@@ -34,6 +34,7 @@ from .question import Question, analyse, depends_on_previous, place_aliases
 from .verify import Source, verify_answer
 
 PER_PLACE = 3  # paragraphs of each named place a comparison is sure to see
+PER_PLACE_LISTED = 2  # paragraphs of every place of the index a "哪些地方…" question is sure to see
 _MODEL_REFUSES = re.compile(r"资料中没有|没有相关(内容|信息|资料)|无法回答|未提及|没有提到")
 
 
@@ -227,6 +228,8 @@ class Answerer:
         cfg = self.config
         retriever = self.index.retriever(k=k, place=cfg.place)
         ranked = retriever.search(query)
+        if q.wants_places and not q.places and not cfg.place:
+            return ranked + self._every_place(retriever, query, {d.id for d in ranked}, q.excluded)
         if cfg.place or not (len(q.places) >= 2 or ((q.per_article or q.wants_places) and q.places)):
             return ranked
         seen = {d.id for d in ranked}
@@ -237,6 +240,19 @@ class Answerer:
                     seen.add(d.id)
                     extra.append(d)
         return ranked[:max(k - len(extra), k // 2)] + extra
+
+    def _every_place(self, retriever, query: str, seen: set[str], excluded: list[str]) -> list[Document]:
+        """"哪些地方…" must consider every place, not only those the overall ranking reached:
+        the best paragraphs of each place of the index are added after the ranking."""
+        extra = []
+        for place in self.index.places():
+            if place in excluded:
+                continue
+            for d in retriever.search(query, k=PER_PLACE_LISTED, place=place):
+                if d.id not in seen:
+                    seen.add(d.id)
+                    extra.append(d)
+        return extra
 
     def _only_supported_places(self, q, evidence, docs, answer, verdicts, notes):
         """A model may list a place the evidence does not support (its article's title will
@@ -314,7 +330,7 @@ class Answerer:
         if self._llm is None:
             cfg = self.config
             if cfg.backend == "local":
-                from .local_model import MODEL_FILENAME, default_models_dir
+                from ..local_model import MODEL_FILENAME, default_models_dir
 
                 path = cfg.local_model_path or str(default_models_dir() / MODEL_FILENAME)
                 self._llm = local_chat_model(path)

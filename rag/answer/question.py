@@ -30,6 +30,8 @@ _WHEN = re.compile(r"哪一年|哪年|何年|何时|什么时候|啥时候|哪�
 _RATE_QUALIFIERS = re.compile(r"日均|每天|每日|每周|每月|每年|月均|年均|人均|平均|全年|一年|首次|首个")
 _NUMERIC_CUE = re.compile(r"多少|(?<!哪)几[个名家项次处成人万户件位所条座支]?|比例|百分之几|占比|多大|多长")
 _EXCLUDE = re.compile(r"除了|除去|除开|除")
+# "殷都那个“微心愿”，别的地方还有吗": the place named is the one the user already knows of
+_OTHER_PLACES = re.compile(r"别的地方|其他地方|其它地方|别处|别的城市|其他城市|其他的地方|别的地区|其他地区")
 # A place-like word in a question: two to four characters and an administrative suffix.
 _PLACE_WORD = re.compile(r"([\u4e00-\u9fa5]{2,4}?(?:省|市|区|县))")
 # Place-like words that are not place names: 社区, 小区 …, or phrases with particles in them.
@@ -218,6 +220,8 @@ def _read_places(q: Question, text: str, aliases: dict[str, str], known: list[st
         target = q.excluded if excluded else (q.places if canonical in known else q.unknown_places)
         if canonical not in target:
             target.append(canonical)
+    if _OTHER_PLACES.search(text):
+        q.excluded += [p for p in q.places if p not in q.excluded]
     q.places = [p for p in q.places if p not in q.excluded]
     return found
 
