@@ -23,6 +23,7 @@ from .errors import RagError
 from .index import CaseIndex
 from .llm import load_prompt, local_chat_model, openai_chat_model, token_counter
 from .questions import Question, analyse, place_aliases
+from .runnable import RunnableAnswerer
 from .schema import AnswerResult, Citation, SentenceCheck
 from .validate import clean_question
 from .verify import Source, citations_in, verify_answer
@@ -65,7 +66,7 @@ class ChainConfig:
             self.compact_context, self.context_paragraphs, self.context_tokens = True, 4, context_tokens
 
 
-class Answerer:
+class Answerer(RunnableAnswerer):
     """Loads models once; answers one question or many, streaming if asked."""
 
     def __init__(self, index: CaseIndex, config: ChainConfig | None = None) -> None:
