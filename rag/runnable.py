@@ -18,12 +18,12 @@ history)` stays its event source (as `events`), and `stream` also accepts Runnab
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any, Union
 
 from langchain_core.runnables import Runnable, RunnableConfig
-from langchain_core.runnables.config import ensure_config, get_callback_manager_for_config
+from langchain_core.runnables.config import ensure_config, get_callback_manager_for_config, run_in_executor
 
 from .schema import AnswerResult
 
@@ -135,3 +135,14 @@ class RunnableAnswerer(Runnable[AnswerInput, AnswerResult]):
             return result
 
         return self._call_with_config(answer, input, config)
+
+    async def astream(self, input: AnswerInput, config: RunnableConfig | None = None,
+                      **kwargs: Any) -> AsyncIterator[dict]:
+        """The same events as `stream`, each computed in a worker thread."""
+        events = self.stream(input, config, **kwargs)
+        done = object()
+        try:
+            while (event := await run_in_executor(config, next, events, done)) is not done:
+                yield event
+        finally:
+            events.close()

@@ -7,7 +7,7 @@ import pytest
 
 from rag.config import Settings
 from rag.errors import IndexUnusableError
-from ui.engine import NO_INDEX, SNAPSHOTS, AskOptions, Engine
+from rag.ui.engine import NO_INDEX, SNAPSHOTS, AskOptions, Engine
 
 GBK_DOC = ("浙江省杭州市西湖区：推行“湖畔议事厅”\n\n"
            "浙江省杭州市西湖区已通过“湖畔议事厅”推动老旧小区加装电梯217台。\n\n"

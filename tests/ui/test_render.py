@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from rag.schema import AnswerResult, Citation, SentenceCheck
-from ui import render
+from rag.ui import render
 
 PARAGRAPH = ("创新明路筑平台。以信托制物业为关键突破，在古城、梨园等3个小区成功导入“幸福信托制”物业服务模式，"
              "推动物业费收缴率提升至93%。同步建立“五方监察人”制度。")
