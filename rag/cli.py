@@ -255,7 +255,7 @@ def ask(
         result = None
         streamed = False
         for event in answerer.stream(question):
-            if event["type"] == "token" and not as_json:
+            if event["type"] == "token" and not event.get("final") and not as_json:
                 if not streamed:
                     err.print("[dim]生成中…[/dim]")
                 streamed = True

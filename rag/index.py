@@ -15,7 +15,6 @@ only new or changed paragraphs are embedded.
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -28,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
 from langchain_core.documents import Document
 
 from . import PARSER_VERSION
@@ -427,12 +427,8 @@ class CaseIndex:
     @contextmanager
     def _lock(self):
         self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with FileLock(self.root / ".lock"):  # one writer at a time, across processes (and on Windows)
+            yield
 
 
 def _paragraph_document(r: sqlite3.Row) -> Document:
