@@ -23,12 +23,12 @@ $(VENV)/.installed-all: $(VENV)/.installed
 install: $(VENV)/.installed
 install-all: $(VENV)/.installed-all
 
-# Debian packages for the browser tests, Chinese fonts and LibreOffice (renders the Word export
-# in a test), as root, as on CI
+# Debian packages for the browser tests, Chinese fonts, LibreOffice and poppler (render the Word
+# export to PDF and PNG in a test), as root, as on CI
 system-deps:
-	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || ! command -v soffice >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-			chromium chromium-driver fonts-noto-cjk libreoffice-writer; \
+			chromium chromium-driver fonts-noto-cjk libreoffice-writer poppler-utils; \
 	fi
 
 # the main job: index the sample corpus (only what changed), answer the sample question, open the web UI

@@ -176,7 +176,7 @@ def to_docx(results: list[AnswerResult], path: Path) -> None:
     quote.element.get_or_add_pPr().append(border)
     _register_fallbacks(document)
 
-    title = document.add_paragraph(APP_NAME if len(results) != 1 else "政策案例问答", style="Title")
+    title = document.add_paragraph(APP_NAME, style="Title")
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     for r in results:
         document.add_heading(f"问题：{r.question}", level=1)
@@ -205,6 +205,7 @@ def to_docx(results: list[AnswerResult], path: Path) -> None:
                 document.add_paragraph(c.text, style="Quote")
         note = document.add_paragraph()
         note.paragraph_format.space_before = Pt(8)
+        note.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
         run = note.add_run(_provenance(r))
         _font(run, FONT_SMALL, 9)
         run.font.color.rgb = RGBColor(0x59, 0x59, 0x59)

@@ -71,6 +71,11 @@ class HybridRetriever(BaseRetriever):
                                 **options: Any) -> list[Document]:
         return self.search(query, **options)
 
+    async def _aget_relevant_documents(self, query: str, *, run_manager, **options: Any) -> list[Document]:
+        from langchain_core.runnables.config import run_in_executor
+
+        return await run_in_executor(None, self.search, query, **options)
+
     def search(self, query: str, k: int | None = None, **overrides: Any) -> list[Document]:
         k = self.k if k is None else k
         mode = overrides.get("mode", self.mode)

@@ -286,7 +286,7 @@ def create_app(settings: Settings, *, host: str = "127.0.0.1", ui: bool = True, 
         return {"documents": engine.documents()}
 
     @app.post("/v1/documents", tags=["文档"], summary="上传并导入文档（同名文件会更新原有文档）", **v1)
-    async def upload(request: Request, files: list[UploadFile] = File(...)) -> dict:
+    async def upload(files: list[UploadFile] = File(...)) -> dict:
         if len(files) > settings.max_upload_files:
             raise InputError(f"一次最多上传 {settings.max_upload_files} 个文件。")
         folder = Path(tempfile.mkdtemp(prefix="rag-upload-"))
@@ -350,9 +350,10 @@ def create_app(settings: Settings, *, host: str = "127.0.0.1", ui: bool = True, 
     if ui:
         import gradio as gr
 
-        from .ui.app import build_app, launch_options, mount_options
+        from .ui.app import CONCURRENCY, build_app, launch_options, mount_options
 
         blocks = build_app(settings, engine=engine, host=host)
+        blocks.queue(default_concurrency_limit=CONCURRENCY, max_size=64)
         gr.mount_gradio_app(app, blocks, path="/ui", auth=settings.auth_pair(), **mount_options(), **launch_options())
 
         @app.get("/", include_in_schema=False)

@@ -29,7 +29,7 @@ def test_word_layout_fonts_and_properties(results, tmp_path):
     started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     document = docx.Document(str(export(results[0], tmp_path / "a.docx")))
     section = document.sections[0]
-    assert (section.page_width, section.page_height) == (Mm(210), Mm(297))
+    assert abs(section.page_width - Mm(210)) < Mm(0.1) and abs(section.page_height - Mm(297)) < Mm(0.1)  # A4
     styles = document.styles
     for name in ("Title", "Heading 1", "Heading 2"):
         font = styles[name].font
@@ -57,25 +57,40 @@ def test_word_layout_fonts_and_properties(results, tmp_path):
     assert abs((created - started).total_seconds()) < 120
 
 
+# What a Chinese desktop's font configuration does: the Windows font names resolve to the CJK
+# fonts installed (Debian's fonts-noto-cjk), the serif ones for 仿宋/宋体/楷体, the sans for 黑体.
+FONTCONFIG = """<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>
+""" + "".join(f"<alias binding=\"same\"><family>{name}</family><prefer><family>{target}</family></prefer></alias>\n"
+              for name, target in (("仿宋", "Noto Serif CJK SC"), ("宋体", "Noto Serif CJK SC"),
+                                   ("楷体", "Noto Serif CJK SC"), ("方正小标宋简体", "Noto Serif CJK SC"),
+                                   ("黑体", "Noto Sans CJK SC"), ("Times New Roman", "DejaVu Serif"))) + "</fontconfig>\n"
+
+
 def test_word_renders_in_libreoffice(results, tmp_path):
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        pytest.skip("LibreOffice is missing: apt-get install libreoffice-writer (make system-deps)")
+    if soffice is None or shutil.which("pdftoppm") is None:
+        pytest.skip("LibreOffice or pdftoppm is missing: apt-get install libreoffice-writer poppler-utils (make system-deps)")
     from pypdf import PdfReader
 
     path = export(results, tmp_path / "对话.docx")
-    env = dict(os.environ, HOME=str(tmp_path))  # a private LibreOffice profile
-    for fmt in ("pdf", "png"):
-        subprocess.run([soffice, "--headless", "--norestore", "--convert-to", fmt, "--outdir", str(tmp_path), str(path)],
-                       check=True, capture_output=True, timeout=240, env=env)
+    home = tmp_path / "home"  # a private LibreOffice profile and font configuration
+    (home / ".config" / "fontconfig").mkdir(parents=True)
+    (home / ".config" / "fontconfig" / "fonts.conf").write_text(FONTCONFIG, encoding="utf-8")
+    env = dict(os.environ, HOME=str(home))
+    subprocess.run([soffice, "--headless", "--norestore", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+                   check=True, capture_output=True, timeout=240, env=env)
     pdf = PdfReader(str(tmp_path / "对话.pdf"))
     box = pdf.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
     text = "".join(page.extract_text() for page in pdf.pages)
     assert SAMPLE in text and "参考资料" in text and "莱阳" in text
-    png = (tmp_path / "对话.png").read_bytes()
+    fonts = {str(f.get("/BaseFont", "")) for page in pdf.pages
+             for f in (page["/Resources"].get("/Font") or {}).values() for f in [f.get_object()]}
+    assert any("NotoSerifCJK" in f for f in fonts) and any("NotoSansCJK" in f for f in fonts), fonts
+    subprocess.run(["pdftoppm", "-png", "-r", "110", "-f", "1", "-l", "1", "-singlefile", str(tmp_path / "对话.pdf"),
+                    str(tmp_path / "page")], check=True, capture_output=True, timeout=120)
+    png = (tmp_path / "page.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    out = os.environ.get("RAG_WORD_PNG")  # keep the picture to look at it
+    out = os.environ.get("RAG_WORD_PNG")  # keep the picture, to look at it
     if out:
         Path(out).write_bytes(png)
-        shutil.copy(tmp_path / "对话.pdf", Path(out).with_suffix(".pdf"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import tempfile
 import time
 import uuid
@@ -533,8 +534,7 @@ def _eval_tab(app: _App) -> None:
             return "评测失败：评测集无法使用，请检查它的格式（见 eval/README.md）。", hidden, hidden
         report = out_dir / "report.md"
         text = report.read_text(encoding="utf-8") if report.exists() else ""
-        text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("![")) or \
-            f"```\n{buffer.getvalue()}\n```"
+        text = _report_for_page(text) or f"```\n{buffer.getvalue()}\n```"
         pngs = sorted(out_dir.glob("chart_*.png"))
         files = [str(p) for p in (out_dir / "report.html", report, out_dir / "results.jsonl") if p.exists()]
         head = "评测完成。" if code == 0 else "评测完成（有指标低于基线或有题目出错，详见报告）。"
@@ -544,6 +544,20 @@ def _eval_tab(app: _App) -> None:
     dataset.change(lambda name: gr.update(visible=name == UPLOAD_SET), dataset, upload, api_visibility="private")
     run_btn.click(run, [dataset, upload, eval_backend, limit], [output, charts, report_file], api_visibility="private",
                   concurrency_id="eval", concurrency_limit=1)
+
+
+def _report_for_page(markdown: str) -> str:
+    """report.md as the page shows it: Chinese metric and type names only (the report also gives
+    their codes), and no image links (the charts are shown by the gallery below)."""
+    lines = []
+    for line in markdown.splitlines():
+        if line.lstrip().startswith("![") or line.strip() == "## 图表":
+            continue
+        if line.startswith("|"):
+            line = re.sub(r" `[A-Za-z0-9_@]+`", "", line)  # 答案正确率 `answer_correct` ↑
+            line = re.sub(r"(?<=[\u4e00-\u9fff）)]) [a-z][a-z0-9_]*(?= *\|)", "", line)  # 单点事实 single
+        lines.append(line)
+    return "\n".join(lines).strip()
 
 
 def _chart_caption(stem: str) -> str:
