@@ -36,7 +36,7 @@ def ui_server(real_index_dir, tmp_path_factory):
     rag = Path(sys.executable).with_name("rag")
     with open(log, "wb") as out:
         proc = subprocess.Popen([str(rag), "ui", "--index", str(index_dir), "--port", str(port)], cwd=root,
-                                env=clean_env(RAG_UPLOADS_DIR=str(uploads)), stdout=out, stderr=subprocess.STDOUT)
+                                env=clean_env(RAG_UPLOADS_DIR=str(uploads), RAG_EVAL_DIR=str(REPO / "eval")), stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_for_http(url, proc, log)

@@ -342,7 +342,7 @@ def test_evaluation_reads_no_server_file_even_through_the_queue_api(page, ui_ser
     import httpx
 
     config = httpx.get(ui_server.url + "config", timeout=30).json()
-    run = next(d for d in config["dependencies"] if d.get("concurrency_id") == "eval")
+    run = next(d for d in config["dependencies"] if d.get("api_name") == "run")
     components = {c["id"]: c for c in config["components"]}
     assert [components[i]["props"].get("elem_id") for i in run["inputs"]][0] == "eval-set"
     secrets = []
@@ -399,14 +399,17 @@ def test_mobile_layout(browser, ui_server, screenshots):
         page.locator("#sources").scroll_into_view_if_needed()
         assert page.locator("#sources #src-1-1").bounding_box()["width"] > 300
         open_tab(page, "文档管理")
-        cell = page.locator("#docs-table td").nth(2)
-        cell.wait_for()
-        assert cell.bounding_box()["width"] > 60  # columns keep their width (the table scrolls sideways)
+        page.locator("#docs-table").scroll_into_view_if_needed()
+        page.locator("#docs-table", has_text="002_262cca27a1267a9a.txt").wait_for()
+        title = page.locator("#docs-table").get_by_text("002_262cca27a1267a9a.txt").first
+        assert title.bounding_box()["width"] > 100  # columns keep their width (the table scrolls sideways)
         open_tab(page, "检索测试")
         page.locator("#query input, #query textarea").first.fill("信托制物业")
         page.click("#search-btn")
         page.locator("#search-status .status").wait_for(timeout=60_000)
-        assert page.locator("#hits-table td").nth(7).bounding_box()["width"] > 60
+        page.locator("#hits-table").scroll_into_view_if_needed()
+        page.locator("#hits-table", has_text="信托制物业").wait_for()
+        assert page.locator("#hits-table").get_by_text(LAIYANG_QUOTE, exact=False).first.bounding_box()["width"] > 150
         assert page.locator("#query input, #query textarea").first.bounding_box()["width"] > 300
     finally:
         context.close()
