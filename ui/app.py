@@ -362,7 +362,8 @@ def _documents_tab(app: _App) -> tuple:
                                   apply_default_css=False)
             docs_table = gr.Dataframe(_doc_rows(initial), headers=DOC_HEADERS, interactive=False,
                                       wrap=True, max_height=640, elem_id="docs-table",
-                                      column_widths=["21%", "5%", "30%", "16%", "8%", "9%", "11%"],
+                                      # in pixels, so that on a phone the table scrolls sideways instead of squeezing its columns
+                                      column_widths=["190px", "56px", "300px", "190px", "80px", "84px", "130px"],
                                       datatype=["str", "number", "str", "str", "number", "str", "str"])
 
     def view(message: str = ""):
@@ -446,7 +447,7 @@ def _search_tab(app: _App) -> None:
                                        min_width=160, elem_id="search-place")
     search_status = gr.HTML("", elem_id="search-status", apply_default_css=False)
     hits = gr.Dataframe([], headers=HIT_HEADERS, interactive=False, wrap=True, max_height=720, elem_id="hits-table",
-                        column_widths=["4%", "6%", "5%", "5%", "10%", "15%", "12%", "43%"],
+                        column_widths=["56px", "84px", "76px", "76px", "150px", "210px", "170px", "520px"],
                         datatype=["number", "str", "str", "str", "str", "str", "str", "str"])
 
     def search(query, mode, k, place):

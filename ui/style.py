@@ -172,8 +172,6 @@ footer, .api-docs-link, a[href*="view=api"] { display: none !important; }
   .empty { padding: 24px 8px; }
   .checks .reason { padding-left: 0; }
   .checks .ctext { min-width: 0; }
-  #docs-table table { min-width: 820px; }
-  #hits-table table { min-width: 980px; }
   #docs-table, #hits-table { overflow-x: auto !important; }
   .tab-wrapper button, button[role="tab"] { padding: 6px 10px !important; }
 }
