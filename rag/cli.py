@@ -28,10 +28,8 @@ def _fail(exc: RagError) -> None:
 
 
 def _open_index(index_dir, embedding, *, load: bool = True):
-    from .index import CaseIndex
-
     s = get_settings(index_dir=index_dir, embedding=embedding)
-    index = CaseIndex(s.index_dir, s.embedding, s.chunk_tokens, s.lexical, load=load)
+    index = s.open_index(load=load)
     for note in index.notes:  # e.g. a damaged CURRENT, read past
         err.print(f"[yellow]注意[/yellow]：{note}", highlight=False)
     return index, s
@@ -225,13 +223,9 @@ def search(
 
 
 def _hit_json(rank: int, hit) -> dict:
-    m = hit.metadata
-    return {
-        "rank": rank, "id": m["id"], "doc": m["doc"], "article": m["article"], "paragraph": m["paragraph"],
-        "place": m["place"], "place_full": m["place_full"], "title": m["title"], "section": m["section"],
-        "score": m["score"], "dense_rank": m.get("dense_rank"), "bm25_rank": m.get("bm25_rank"),
-        "text": hit.page_content,
-    }
+    from .server import hit_json
+
+    return hit_json(rank, hit)
 
 
 @app.command("eval-retrieval")
@@ -280,19 +274,12 @@ BackendOpt = typer.Option(None, "--backend", help="回答方式：extractive | l
 
 
 def _answerer(index_dir, embedding, backend, k=None, place=None, llm_url=None, llm_model=None):
-    from .answer.chain import Answerer, ChainConfig
+    from .answer.chain import Answerer
 
     index, s = _open_index(index_dir, embedding)
     index.require()
-    config = ChainConfig(
-        backend=backend or s.backend, place=place, local_model_path=s.local_model_path,
-        llm_url=llm_url or s.llm_url, llm_key=s.llm_key, llm_model=llm_model or s.llm_model,
-        llm_timeout=s.llm_timeout, max_question_chars=s.max_question_chars,
-    )
-    if k:
-        config.k = k
-    config.fit_small_local_model(s.local_context_tokens)
-    return Answerer(index, config)
+    return Answerer(index, s.chain_config(backend=backend, k=k, place=place, llm_url=llm_url or None,
+                                          llm_model=llm_model or None))
 
 
 @app.command()
@@ -339,7 +326,7 @@ def ask(
         result = None
         streamed = False
         for event in answerer.stream(question):
-            if event["type"] == "token" and not as_json:
+            if event["type"] == "token" and not event.get("final") and not as_json:
                 if not streamed:
                     err.print("[dim]生成中…[/dim]")
                 streamed = True
@@ -412,23 +399,47 @@ def eval_answers(
     raise typer.Exit(code)
 
 
+AuthOpt = typer.Option(None, "--auth", help="网页登录的 用户名:密码（或环境变量 RAG_UI_AUTH）")
+EndpointOpt = typer.Option(None, "--endpoint-editable/--no-endpoint-editable",
+                           help="是否允许网页访问者填写 OpenAI 兼容接口的地址（默认：只在本机监听时允许）")
+
+
 @app.command()
 def ui(
     host: str = typer.Option("127.0.0.1", "--host", help="监听地址（默认只在本机）"),
     port: int = typer.Option(7860, "--port"),
-    auth: Optional[str] = typer.Option(None, "--auth", help="登录用户名:密码（或环境变量 RAG_UI_AUTH）"),
+    auth: Optional[str] = AuthOpt,
+    endpoint_editable: Optional[bool] = EndpointOpt,
     backend: Optional[str] = BackendOpt,
     index_dir: Optional[Path] = IndexOpt,
 ) -> None:
     """打开网页界面：问答、出处、导出、文档管理、检索测试。"""
-    import os
+    from .ui.app import launch
 
-    from ui.app import launch
-
-    credentials = auth or os.environ.get("RAG_UI_AUTH")
     try:
-        launch(get_settings(index_dir=index_dir, backend=backend), host=host, port=port,
-               auth=tuple(credentials.split(":", 1)) if credentials else None)
+        launch(get_settings(index_dir=index_dir, backend=backend, ui_auth=auth, ui_endpoint_editable=endpoint_editable),
+               host=host, port=port)
+    except RagError as exc:
+        _fail(exc)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="监听地址（默认只在本机；其他地址必须设置 API Key）"),
+    port: int = typer.Option(8000, "--port"),
+    api_key: Optional[str] = typer.Option(None, "--api-key", help="API Key（或环境变量 RAG_API_KEY）；请求头 Authorization: Bearer KEY"),
+    with_ui: bool = typer.Option(True, "--ui/--no-ui", help="是否同时提供网页界面（在 /ui/）"),
+    auth: Optional[str] = AuthOpt,
+    endpoint_editable: Optional[bool] = EndpointOpt,
+    backend: Optional[str] = BackendOpt,
+    index_dir: Optional[Path] = IndexOpt,
+) -> None:
+    """HTTP 接口：OpenAI 兼容的 /v1/chat/completions、检索、问答、文档和导出（说明见 /docs），并可同时提供网页界面。"""
+    from .server import serve as run
+
+    try:
+        run(get_settings(index_dir=index_dir, backend=backend, api_key=api_key, ui_auth=auth,
+                         ui_endpoint_editable=endpoint_editable), host=host, port=port, ui=with_ui)
     except RagError as exc:
         _fail(exc)
 

@@ -1,6 +1,11 @@
-"""Settings, from flags, environment variables (RAG_*) or a .env file, in that order."""
+"""Settings, from flags, environment variables (RAG_*) or a .env file, in that order.
+
+One `Settings` for every surface: the CLI, the web UI, the HTTP server and the Python API read
+their configuration here and nowhere else (`get_settings(**flags)`).
+"""
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from pydantic import Field
@@ -21,7 +26,10 @@ class Settings(BaseSettings):
     max_question_chars: int = 2000
     # answering: extractive | local | openai (see README for how they measure)
     backend: str = "extractive"
-    local_model_path: str = ""  # default: models/ + the assembled GGUF
+    k: int = Field(8, ge=1, le=50)  # paragraphs an answer retrieves
+    local_model_path: str = ""  # default: models_dir + the assembled GGUF
+    models_dir: Path | None = None  # where `rag model` assembles the local model (default: models/)
+    prompts_dir: Path | None = None  # prompt templates (default: the package's own)
     # the local model's context, in its tokens: 160 keeps the first token near 2 s on 2 cores;
     # more gives fuller answers and costs about 1 s per 90 tokens (README, "Measured")
     local_context_tokens: int = Field(160, ge=40, le=1200)  # n_ctx 2048 holds it, the prompt and the answer
@@ -29,6 +37,60 @@ class Settings(BaseSettings):
     llm_key: str = ""
     llm_model: str = ""
     llm_timeout: float = 60.0
+    # an LLM judge for `rag eval` (optional, reported beside the deterministic metrics)
+    judge_url: str = ""
+    judge_key: str = ""
+    judge_model: str = ""
+    # web UI and HTTP server
+    uploads_dir: Path = Path("data/uploads")  # uploaded files are kept here
+    eval_dir: Path = Path("eval")  # evaluation sets the UI offers (besides an upload)
+    ui_auth: str = ""  # "user:password" for the web UI's login
+    api_key: str = ""  # Bearer key of `rag serve` (required when it listens beyond loopback)
+    # May visitors of the UI point it at another OpenAI-compatible endpoint? None: only when the
+    # UI listens on loopback (a visitor could otherwise make the server connect anywhere).
+    ui_endpoint_editable: bool | None = None
+    max_upload_files: int = Field(20, ge=1, le=1000)  # files per upload
+
+    def chain_config(self, **overrides):
+        """The answer chain's configuration from these settings (None overrides are ignored)."""
+        from .answer.chain import ChainConfig
+
+        o = {key: value for key, value in overrides.items() if value is not None}
+        config = ChainConfig(
+            backend=o.pop("backend", self.backend), k=o.pop("k", self.k), place=o.pop("place", None) or None,
+            local_model_path=self.local_model_path, llm_url=o.pop("llm_url", self.llm_url),
+            llm_key=o.pop("llm_key", self.llm_key), llm_model=o.pop("llm_model", self.llm_model),
+            llm_timeout=self.llm_timeout, max_question_chars=self.max_question_chars,
+        )
+        for key, value in o.items():
+            setattr(config, key, value)
+        config.fit_small_local_model(self.local_context_tokens)
+        return config
+
+    def open_index(self, *, load: bool = True):
+        from .index import CaseIndex
+
+        return CaseIndex(self.index_dir, self.embedding, self.chunk_tokens, self.lexical, load=load)
+
+    def endpoint_editable(self, host: str) -> bool:
+        """Whether the UI's endpoint boxes are shown and honoured, for a UI listening on `host`."""
+        return is_loopback(host) if self.ui_endpoint_editable is None else self.ui_endpoint_editable
+
+    def auth_pair(self) -> tuple[str, str] | None:
+        if not self.ui_auth:
+            return None
+        user, _, password = self.ui_auth.partition(":")
+        return user, password
+
+
+def is_loopback(host: str) -> bool:
+    host = (host or "").strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def get_settings(**overrides) -> Settings:

@@ -14,7 +14,6 @@ a run on a subset (`--limit`) is compared with the baseline restricted to the sa
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections import defaultdict
@@ -512,13 +511,19 @@ def parse_judge_reply(text: str) -> dict:
 
 
 def judge_from_env(env=None) -> Judge | None:
-    env = os.environ if env is None else env
-    url, model = env.get("RAG_JUDGE_URL", "").strip(), env.get("RAG_JUDGE_MODEL", "").strip()
+    """From Settings (RAG_JUDGE_URL, RAG_JUDGE_MODEL, RAG_JUDGE_KEY), or from the mapping `env`."""
+    if env is None:
+        from .config import get_settings
+
+        s = get_settings()
+        url, model, key = s.judge_url.strip(), s.judge_model.strip(), s.judge_key
+    else:
+        url, model, key = env.get("RAG_JUDGE_URL", "").strip(), env.get("RAG_JUDGE_MODEL", "").strip(), env.get("RAG_JUDGE_KEY", "")
     if not url or not model:
         return None
     from .llm import openai_chat_model
 
-    chat = openai_chat_model(url, env.get("RAG_JUDGE_KEY", ""), model, timeout=60.0, max_tokens=200)
+    chat = openai_chat_model(url, key, model, timeout=60.0, max_tokens=200)
     return Judge(chat, name=model)
 
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import ValidationError, BaseModel, Field
 
 from .errors import InputError
 
@@ -32,14 +32,19 @@ def load_golden(path: str | Path) -> list[GoldenItem]:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"找不到评测集：{path}")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"无法读取评测集 {path.name}：需要 UTF-8 编码的 JSON Lines 文件") from exc
     items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+    for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             items.append(GoldenItem.model_validate_json(line))
-        except ValueError as exc:
-            raise InputError(f"评测集 {path.name} 第 {n} 行格式错误：{exc}") from exc
+        except ValidationError as exc:  # where and what kind of error, never the line's content
+            where = "；".join(f"{'.'.join(str(x) for x in e['loc']) or '整行'}（{e['type']}）" for e in exc.errors()[:3])
+            raise InputError(f"评测集 {path.name} 第 {n} 行格式错误：{where}。格式见 eval/README.md") from None
     return items
 
 

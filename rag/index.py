@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
 from langchain_core.documents import Document
 
 from . import PARSER_VERSION, faults
@@ -847,8 +848,6 @@ class CaseIndex:
 
     @contextmanager
     def _lock(self):
-        from filelock import FileLock
-
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             lock = FileLock(str(self.root / ".lock"))

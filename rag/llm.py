@@ -16,13 +16,18 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from .errors import RagError
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+# the wheel carries the prompts as the package data rag/prompts/; a source checkout keeps them
+# in the top-level prompts/ folder (which the build maps to rag.prompts)
+_HERE = Path(__file__).resolve().parent
+PROMPTS_DIR = _HERE / "prompts" if (_HERE / "prompts" / "answer.txt").is_file() else _HERE.parent / "prompts"
 BACKENDS = ("extractive", "local", "openai")
 
 
 def load_prompt(name: str) -> ChatPromptTemplate:
     """prompts/NAME.txt: system message, a line `---`, then the user message."""
-    folder = Path(os.environ.get("RAG_PROMPTS_DIR", PROMPTS_DIR))
+    from .config import get_settings
+
+    folder = get_settings().prompts_dir or PROMPTS_DIR
     path = folder / f"{name}.txt"
     try:
         text = path.read_text(encoding="utf-8")
@@ -41,7 +46,7 @@ def local_chat_model(model_path: str, n_ctx: int = 2048, n_threads: int = 0, max
     try:
         from langchain_community.chat_models import ChatLlamaCpp
     except ImportError as exc:
-        raise RagError("本地模型需要 llama-cpp-python：pip install -e '.[llm]'（从源码编译约 7 分钟）") from exc
+        raise RagError("本地模型需要 llama-cpp-python：pip install 'policy-case-rag[llm]'（从源码编译约 7 分钟）") from exc
     if not Path(model_path).is_file():
         raise RagError(f"找不到本地模型文件 {model_path}。先运行：rag model（从 PyPI 分片包拼装模型）")
     threads = n_threads or physical_cores()
@@ -110,7 +115,7 @@ def openai_chat_model(base_url: str, api_key: str, model: str, timeout: float = 
     try:
         from langchain_openai import ChatOpenAI
     except ImportError as exc:
-        raise RagError("OpenAI 兼容接口需要 langchain-openai：pip install -e '.[openai]'") from exc
+        raise RagError("OpenAI 兼容接口需要 langchain-openai：pip install 'policy-case-rag[openai]'") from exc
     if not base_url or not model:
         raise RagError("OpenAI 兼容接口需要设置地址和模型名：--llm-url、--llm-model（或 RAG_LLM_URL、RAG_LLM_MODEL）")
     return ChatOpenAI(base_url=base_url, api_key=api_key or "not-needed", model=model, temperature=0.0,

@@ -104,8 +104,10 @@ def part_paths() -> list[Path]:
 
 
 def default_models_dir() -> Path:
-    """``$RAG_MODELS_DIR`` if set, else ``models/`` at the repository root."""
-    return Path(os.environ.get(MODELS_DIR_ENV) or DEFAULT_MODELS_DIR)
+    """Settings.models_dir (``$RAG_MODELS_DIR``) if set, else ``models/`` at the repository root."""
+    from .config import get_settings
+
+    return Path(get_settings().models_dir or DEFAULT_MODELS_DIR)
 
 
 def model_path(models_dir: Optional[PathLike] = None) -> Path:

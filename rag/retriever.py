@@ -5,6 +5,11 @@ best on the golden set (see README); and "rrf", reciprocal rank fusion, which ne
 
 Chunks are searched, paragraphs are returned: the best chunk of a paragraph stands for it, and
 the Document handed on holds the whole paragraph with its place, title and position.
+
+Per-call options go through LangChain's config or as keywords, never silently dropped::
+
+    retriever.invoke("信托制物业", config={"configurable": {"place": "莱阳", "k": 3}})
+    retriever.invoke("信托制物业", place="莱阳", doc="000_a9507c89ce477295.txt")
 """
 from __future__ import annotations
 
@@ -15,12 +20,26 @@ import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import RunnableConfig
 from pydantic import ConfigDict
 
 from .lexical import BM25Index
 from .store import FaissStore, _embed_query
 
 MODES = ("hybrid", "dense", "bm25")
+# what one call may change: through invoke(..., config={"configurable": {...}}) or as keywords
+CALL_OPTIONS = ("k", "place", "doc", "mode", "article_decay")
+
+
+def call_options(config: RunnableConfig | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The per-call options of an invoke: the config's "configurable" values, then keywords."""
+    unknown = set(kwargs) - set(CALL_OPTIONS)
+    if unknown:
+        raise TypeError(f"unknown retriever option(s) {sorted(unknown)}; known: {', '.join(CALL_OPTIONS)}")
+    configurable = (config or {}).get("configurable") or {}
+    options = {key: configurable[key] for key in CALL_OPTIONS if configurable.get(key) is not None}
+    options.update({key: value for key, value in kwargs.items() if value is not None})
+    return options
 
 
 class HybridRetriever(BaseRetriever):
@@ -42,8 +61,20 @@ class HybridRetriever(BaseRetriever):
     place: str | None = None  # keep paragraphs whose place contains this (岑溪, 广东省, …)
     doc: str | None = None  # keep paragraphs of this file
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return self.search(query)
+    def invoke(self, input: str, config: RunnableConfig | None = None, **kwargs: Any) -> list[Document]:
+        return super().invoke(input, config, **call_options(config, kwargs))
+
+    async def ainvoke(self, input: str, config: RunnableConfig | None = None, **kwargs: Any) -> list[Document]:
+        return await super().ainvoke(input, config, **call_options(config, kwargs))
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
+                                **options: Any) -> list[Document]:
+        return self.search(query, **options)
+
+    async def _aget_relevant_documents(self, query: str, *, run_manager, **options: Any) -> list[Document]:
+        from langchain_core.runnables.config import run_in_executor
+
+        return await run_in_executor(None, self.search, query, **options)
 
     def search(self, query: str, k: int | None = None, **overrides: Any) -> list[Document]:
         k = self.k if k is None else k

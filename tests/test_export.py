@@ -18,7 +18,7 @@ def test_markdown(result, tmp_path):
     assert "哪些地方用信托制物业" in text and "莱阳" in text
     assert "### 参考资料" in text and "[1] 山东省烟台市莱阳市" in text
     assert "> " + result.citations[0].text in text  # the cited paragraph, quoted in full
-    assert "回答方式：extractive" in text and result.index["version"] in text
+    assert "回答方式：摘录式（无需大模型）" in text and result.index["version"] in text
 
 
 def test_word(result, tmp_path):

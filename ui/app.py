@@ -1,22 +1,29 @@
 """The web UI (Gradio): 问答 with sources, export, 文档管理, 检索测试 and 评测.
 
-    rag ui [--host 127.0.0.1] [--port 7860] [--auth 用户名:密码]
+    rag ui [--host 127.0.0.1] [--port 7860] [--auth 用户名:密码]      (or inside `rag serve`, at /ui/)
 
-`launch(settings, host=, port=, auth=)` is what the `rag ui` command calls; `build_app(settings)`
-builds the same Blocks for tests and for embedding in another server (pass `launch_options()`
-to its launch() for the theme and styles). The models and the index load once per process
-and are shared by every session (see ui/engine.py).
+`launch(settings, host=, port=)` is what `rag ui` calls; `build_app(settings, host=)` builds the
+same Blocks for tests and for `rag serve`, which mounts it (pass `launch_options()` and
+`mount_options()` to launch or mount for the theme, styles and limits). The models and the index
+load once per process and are shared by every session (rag.ui.engine).
 
-Uploaded files are copied into data/uploads/ (or $RAG_UPLOADS_DIR) before they are indexed.
+Each tab is built by its own function below (`_chat_tab`, `_documents_tab`, `_search_tab`,
+`_eval_tab`), which creates its components and wires its events; `build_app` lays them out.
+Everything a user reads is Chinese and for users (render.for_users): no exception names, no
+command lines. Each event says what happened once, in the status area next to it.
+
+Uploaded files are copied into Settings.uploads_dir (data/uploads/) before they are indexed.
 """
 from __future__ import annotations
 
 import io
 import logging
 import os
+import re
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
@@ -30,8 +37,8 @@ from rag.schema import AnswerResult
 from rag.validate import clean_question
 
 from . import render
-from .style import CSS
 from .engine import AskOptions, Engine
+from .style import CSS
 
 log = logging.getLogger("rag.ui")
 
@@ -49,7 +56,8 @@ EXPORT_SCOPES = ["当前回答", "整个对话"]
 DOC_HEADERS = ["文件", "篇序", "文章标题", "地点", "正文段落", "编码", "导入时间"]
 HIT_HEADERS = ["排名", "综合得分", "向量排名", "BM25 排名", "地点", "文章标题", "位置", "段落原文"]
 CONCURRENCY = 2  # a 2-core machine: two answers computed at once, the rest wait in the queue
-
+LINE_DELAY = 0.04  # seconds between the lines of an answer that arrives whole (the extractive one)
+UPLOAD_SET = "（上传的评测集）"
 
 # Delegated from the conversation: a click on [n] brings source n into view and highlights it.
 CITE_JS = """
@@ -90,11 +98,13 @@ new MutationObserver(() => {
 
 
 def uploads_dir_default() -> Path:
-    return Path(os.environ.get("RAG_UPLOADS_DIR") or "data/uploads")
+    from rag.config import get_settings
+
+    return get_settings().uploads_dir
 
 
 def launch_options() -> dict:
-    """Theme and styles, which Gradio 6 takes at launch()."""
+    """Theme and styles, which Gradio 6 takes at launch() (and mount_gradio_app())."""
     fonts = ["Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", "Source Han Sans SC", "sans-serif"]
     theme = gr.themes.Soft(
         primary_hue=gr.themes.colors.blue, secondary_hue=gr.themes.colors.sky, neutral_hue=gr.themes.colors.slate,
@@ -103,17 +113,22 @@ def launch_options() -> dict:
     return {"theme": theme, "css": CSS}
 
 
+def mount_options() -> dict:
+    """What launch() and mount_gradio_app() share: no API footer, no error traces, upload limits."""
+    # Gradio refuses (in English) only what is far too big; the 20 MB limit is checked, in Chinese, on import
+    return dict(footer_links=[], show_error=False, ssr_mode=False, mcp_server=False, pwa=False,
+                enable_monitoring=False, allowed_paths=[], max_file_size=10 * MAX_BYTES)
+
+
 # --- helpers ---------------------------------------------------------------------------------
 def _index_status(engine: Engine) -> str:
+    """For the header: what a user needs (how much is there), not the index's internals."""
     index = engine.peek()
     if index is None:
-        return (f'<div class="index-status empty">⚠ {render.esc(engine.error or "还没有索引")}'
+        return (f'<div class="index-status empty">⚠ {render.esc(render.for_users(engine.error or "还没有索引"))}'
                 '：请到「文档管理」上传文档</div>')
-    m = index.manifest
-    c = m.get("counts", {})
-    return (f'<div class="index-status">索引 {render.esc(index.version_dir.name)} · 文档 {c.get("documents", 0)} 份 · '
-            f'段落 {c.get("paragraphs", 0)} · 嵌入模型 {render.esc(m.get("embedding", {}).get("model", ""))}'
-            f' · 更新于 {render.esc(m.get("created_at", ""))}</div>')
+    c = index.manifest.get("counts", {})
+    return f'<div class="index-status">已收录 {c.get("documents", 0)} 份文档 · {c.get("paragraphs", 0)} 个段落</div>'
 
 
 def _header(engine: Engine) -> str:
@@ -121,6 +136,17 @@ def _header(engine: Engine) -> str:
             f'<div class="app-title">{TITLE}</div>'
             '<div class="app-sub">从政策案例报道中查找做法与数据，每句回答都注明出处</div></div></div>'
             f'{_index_status(engine)}</div>')
+
+
+def _index_details(engine: Engine) -> str:
+    """For the documents tab: which index version answers, built with which model, when."""
+    index = engine.peek()
+    if index is None:
+        return ""
+    m = index.manifest
+    return (f'<details class="index-details"><summary>索引详情</summary><div>版本 {render.esc(index.version_dir.name)}'
+            f' · 嵌入模型 {render.esc(m.get("embedding", {}).get("model", ""))}'
+            f' · 向量 {m.get("counts", {}).get("chunks", 0)} 条 · 更新于 {render.esc(m.get("created_at", ""))}</div></details>')
 
 
 def _doc_rows(docs: list[dict]) -> list[list]:
@@ -137,7 +163,7 @@ def _doc_rows(docs: list[dict]) -> list[list]:
 
 def _doc_summary(docs: list[dict]) -> str:
     if not docs:
-        return '<div class="docs-summary">索引中还没有文档：请在左侧上传。</div>'
+        return '<div class="docs-summary">索引中还没有文档：请上传。</div>'
     articles = sum(len(d["articles"]) for d in docs)
     paragraphs = sum(a["paragraphs"] for d in docs for a in d["articles"])
     return (f'<div class="docs-summary">共 <b>{len(docs)}</b> 份文档，<b>{articles}</b> 篇文章，'
@@ -146,11 +172,6 @@ def _doc_summary(docs: list[dict]) -> str:
 
 def _place_choices(places: list[str]) -> list:
     return [(ALL_PLACES, "")] + [(p, p) for p in places]
-
-
-def _options(backend, k, place, url, key, model) -> AskOptions:
-    return AskOptions(backend=backend or "extractive", k=int(k or 8), place=place or "",
-                      llm_url=(url or "").strip(), llm_key=(key or "").strip(), llm_model=(model or "").strip())
 
 
 def _export_files(results: list[AnswerResult], scope: str) -> list[str | None]:
@@ -167,24 +188,78 @@ def _downloads(results: list[AnswerResult], scope: str):
     return [gr.update(value=f, interactive=f is not None) for f in files]
 
 
-# --- the app ---------------------------------------------------------------------------------
-def build_app(settings: Settings, *, uploads_dir: str | Path | None = None, engine: Engine | None = None) -> gr.Blocks:
-    engine = engine or Engine(settings, uploads_dir or uploads_dir_default())
-    max_chars = settings.max_question_chars
+@dataclass
+class _App:
+    """What the tabs share."""
 
-    # -- chat ----------------------------------------------------------------------------------
+    settings: Settings
+    engine: Engine
+    endpoint_editable: bool  # may visitors choose the OpenAI-compatible endpoint? (Settings.endpoint_editable)
+    header: gr.HTML | None = None
+    place: gr.Dropdown | None = None  # the chat's place filter, kept in step by the documents tab
+    search_place: gr.Dropdown | None = None
+
+    def options(self, backend, k, place, url="", key="", model="") -> AskOptions:
+        s = self.settings
+        if not self.endpoint_editable:  # whatever a client sends, the server's own endpoint is used
+            url, key, model = s.llm_url, s.llm_key, s.llm_model
+        return AskOptions(backend=backend if backend in render.BACKENDS else "extractive", k=int(k or s.k),
+                          place=place or "", llm_url=(url or "").strip(), llm_key=(key or "").strip(),
+                          llm_model=(model or "").strip())
+
+
+# --- 问答 -------------------------------------------------------------------------------------
+def _chat_tab(app: _App) -> None:
+    settings, engine = app.settings, app.engine
+    max_chars = settings.max_question_chars
+    results_state = gr.State([])
+    with gr.Row(equal_height=False, elem_id="chat-row"):
+        with gr.Column(scale=7, min_width=300, elem_id="chat-col"):
+            conversation = gr.HTML(render.conversation_html([]), elem_id="conversation",
+                                   js_on_load=CITE_JS, apply_default_css=False)
+            with gr.Row(elem_id="ask-row", equal_height=True):
+                question = gr.Textbox(show_label=False, lines=2, max_lines=6, scale=8,
+                                      placeholder="输入问题，例如：哪些地方用信托制物业？（Enter 发送，Shift+Enter 换行）",
+                                      elem_id="question", autofocus=True)
+                with gr.Column(scale=1, min_width=110, elem_id="ask-buttons"):
+                    ask_btn = gr.Button("提问", variant="primary", elem_id="ask-btn")
+                    clear_btn = gr.Button("清空对话", size="sm", elem_id="clear-btn")
+            chat_status = gr.HTML("", elem_id="chat-status", apply_default_css=False)
+            gr.Examples(EXAMPLES, inputs=question, label="示例问题", elem_id="examples")
+        with gr.Column(scale=5, min_width=300, elem_id="side-col"):
+            sources = gr.HTML(render.sources_html([]), elem_id="sources", apply_default_css=False)
+            with gr.Accordion("导出", open=True, elem_id="export-box"):
+                scope = gr.Radio(EXPORT_SCOPES, value=EXPORT_SCOPES[0], show_label=False, elem_id="export-scope")
+                with gr.Row(elem_id="export-buttons"):
+                    dl_md = gr.DownloadButton("Markdown", interactive=False, size="sm", min_width=80, elem_id="dl-md")
+                    dl_docx = gr.DownloadButton("Word", interactive=False, size="sm", min_width=80, elem_id="dl-docx")
+                    dl_json = gr.DownloadButton("JSON", interactive=False, size="sm", min_width=80, elem_id="dl-json")
+            with gr.Accordion("回答设置", open=False, elem_id="settings-box"):
+                backend = gr.Radio(BACKEND_CHOICES, value=settings.backend if settings.backend in render.BACKENDS
+                                   else "extractive", label="回答方式", elem_id="backend")
+                top_k = gr.Slider(1, 30, value=settings.k, step=1, label="检索段落数（top-k）",
+                                  info="“哪些地方…”类问题会自动扩大检索范围", elem_id="top-k")
+                app.place = gr.Dropdown(_place_choices(engine.places()), value="", label="只看某地", elem_id="place")
+                editable = app.endpoint_editable
+                with gr.Group(visible=editable and settings.backend == "openai", elem_id="endpoint") as endpoint:
+                    llm_url = gr.Textbox(settings.llm_url, label="接口地址", visible=editable,
+                                         placeholder="http://127.0.0.1:8080/v1", elem_id="llm-url")
+                    llm_key = gr.Textbox(settings.llm_key if editable else "", label="API Key", type="password",
+                                         visible=editable, placeholder="本地服务可留空", elem_id="llm-key")
+                    llm_model = gr.Textbox(settings.llm_model, label="模型名", visible=editable,
+                                           placeholder="如 qwen2.5-7b-instruct", elem_id="llm-model")
+                gr.Markdown("本地模型和 OpenAI 兼容接口由管理员配置；不可用时会自动改用摘录式回答，并在回答下方说明。",
+                            elem_classes=["hint"])
+
     def on_ask(question, results, backend, k, place, url, key, model, scope):
         results = list(results or [])
         skip = gr.skip()
         try:
             question = clean_question(question, max_chars)
         except InputError as exc:
-            gr.Warning(str(exc), title="提示")
             yield skip, skip, skip, skip, render.status_html(str(exc), "warn"), skip, skip, skip
             return
-        options = _options(backend, k, place, url, key, model)
-        if options.backend == "openai" and not (options.llm_url and options.llm_model):
-            gr.Warning("OpenAI 兼容接口需要填写接口地址和模型名（回答设置）。本次将使用摘录式回答。", title="提示")
+        options = app.options(backend, k, place, url, key, model)
         history = [Turn(question=r.question, answer=r.answer) for r in results if not r.refused]
         turn = len(results) + 1
         status = "检索中…"
@@ -198,7 +273,9 @@ def build_app(settings: Settings, *, uploads_dir: str | Path | None = None, engi
                 elif event["type"] == "token":
                     partial += event["text"]
                     status = "生成中…"
-                    if time.monotonic() - last < 0.08:
+                    if event.get("final"):  # an answer that came whole: shown line by line
+                        time.sleep(LINE_DELAY)
+                    elif time.monotonic() - last < 0.08:
                         continue
                 elif event["type"] == "result":
                     result = event["result"]
@@ -207,28 +284,26 @@ def build_app(settings: Settings, *, uploads_dir: str | Path | None = None, engi
                 yield (render.conversation_html(results, render.pending_html(turn, question, status, partial)),
                        skip, skip, skip, skip, skip, skip, skip)
         except RagError as exc:
-            gr.Warning(str(exc), title="无法回答")
             yield (render.conversation_html(results), skip, question, skip, render.status_html(str(exc), "error"),
                    skip, skip, skip)
             return
-        except Exception as exc:  # never a stack trace in the page
+        except Exception:  # never a stack trace (nor an exception's name) in the page
             log.exception("answering failed")
-            message = f"回答时出错：{type(exc).__name__}: {exc}"
-            gr.Warning(message, title="出错")
-            yield (render.conversation_html(results), skip, question, skip, render.status_html(message, "error"),
-                   skip, skip, skip)
+            yield (render.conversation_html(results), skip, question, skip,
+                   render.status_html("回答时出错，请稍后重试；如果一再出错，请联系管理员。", "error"), skip, skip, skip)
             return
         if result is None:  # the chain always ends with a result; never leave the page hanging if not
             yield (render.conversation_html(results), skip, question, skip,
                    render.status_html("没有得到回答，请重试。", "error"), skip, skip, skip)
             return
         results.append(result)
-        fallback = [n for n in result.notes if "不可用" in n or "出错" in n]
-        if fallback:
-            gr.Warning(fallback[0], title="已改用摘录式回答")
-        done = (f"已回答（{render.backend_label(result.backend)}，"
-                f"用时 {render.duration(result.timings_ms.get('total', 0))}）")
-        status_line = render.status_html(fallback[0], "warn") if fallback else render.status_html(done, "ok")
+        fell_back = "→" in result.backend or any("改用摘录式回答" in n for n in result.notes)
+        if fell_back:
+            status_line = render.status_html(f"已回答：{render.backend_label(options.backend)}不可用，已改用摘录式回答"
+                                             "（原因见回答下方）。", "warn")
+        else:
+            status_line = render.status_html(f"已回答（{render.backend_label(result.backend)}，"
+                                             f"用时 {render.duration(result.timings_ms.get('total', 0))}）", "ok")
         yield (render.conversation_html(results), render.sources_html(results), skip, results, status_line,
                *_downloads(results, scope))
 
@@ -241,37 +316,79 @@ def build_app(settings: Settings, *, uploads_dir: str | Path | None = None, engi
         try:
             question = clean_question(question, max_chars)
             result = None
-            for event in engine.stream(question, [], _options(backend, k, place, settings.llm_url, settings.llm_key,
-                                                              settings.llm_model)):
+            for event in engine.stream(question, [], app.options(backend, k, place)):
                 if event["type"] == "result":
                     result = event["result"]
         except RagError as exc:
             raise gr.Error(str(exc)) from exc
         return result.contract()
 
-    # -- documents -------------------------------------------------------------------------------
-    def documents_view(message: str = ""):
+    inputs = [question, results_state, backend, top_k, app.place, llm_url, llm_key, llm_model, scope]
+    outputs = [conversation, sources, question, results_state, chat_status, dl_md, dl_docx, dl_json]
+    for trigger in (ask_btn.click, question.submit):
+        trigger(on_ask, inputs, outputs, show_progress="hidden", api_name="chat",
+                api_visibility="undocumented", concurrency_id="answer")
+    clear_btn.click(clear, None, [conversation, sources, results_state, chat_status, dl_md, dl_docx, dl_json],
+                    api_visibility="private")
+    scope.change(lambda r, s: _downloads(list(r or []), s), [results_state, scope], [dl_md, dl_docx, dl_json],
+                 api_visibility="private")
+    backend.change(lambda b: gr.update(visible=editable and b == "openai"), backend, endpoint,
+                   api_visibility="private")
+    gr.api(ask_api, api_name="ask", concurrency_id="answer")
+
+
+# --- 文档管理 ----------------------------------------------------------------------------------
+def _documents_tab(app: _App) -> tuple:
+    engine, settings = app.engine, app.settings
+    initial = engine.documents()
+    with gr.Row(equal_height=False, elem_id="docs-row"):
+        with gr.Column(scale=3, min_width=280, elem_id="docs-side"):
+            gr.HTML('<div class="panel-title">上传文档</div>', apply_default_css=False, elem_classes=["plain-html"])
+            files = gr.File(file_count="multiple", label="上传文件", show_label=False, height=150, elem_id="upload")
+            gr.Markdown(f"把文件拖到上面的框里，或点击框选择文件。支持 .txt .md .docx .pdf .html，单个文件不超过 "
+                        f"{MAX_BYTES // 1024 // 1024} MB，一次最多 {settings.max_upload_files} 个；文本文件可以是 UTF-8 或 "
+                        "GBK 编码。同名文件会更新原有文档。", elem_classes=["hint"])
+            upload_btn = gr.Button("导入到索引", variant="primary", elem_id="upload-btn")
+            gr.HTML('<div class="panel-title">删除文档</div>', apply_default_css=False, elem_classes=["plain-html"])
+            doc_choice = gr.Dropdown([d["doc"] for d in initial], value=None, label="选择要删除的文档",
+                                     elem_id="doc-choice")
+            remove_btn = gr.Button("从索引中删除所选文档", variant="stop", elem_id="remove-btn")
+            gr.HTML('<div class="panel-title">重建索引</div>', apply_default_css=False, elem_classes=["plain-html"])
+            gr.Markdown("重新解析全部文档并重新计算向量（更换解析规则或嵌入模型后使用）。"
+                        "重建期间旧索引照常可用，完成后一次性切换。", elem_classes=["hint"])
+            rebuild_btn = gr.Button("重建索引", elem_id="rebuild-btn")
+        with gr.Column(scale=7, min_width=280, elem_id="docs-main"):
+            docs_status = gr.HTML(_doc_summary(initial) + _index_details(engine), elem_id="docs-status",
+                                  apply_default_css=False)
+            docs_table = gr.Dataframe(_doc_rows(initial), headers=DOC_HEADERS, interactive=False,
+                                      wrap=True, max_height=640, elem_id="docs-table",
+                                      # in pixels, so that on a phone the table scrolls sideways instead of squeezing its columns
+                                      column_widths=["190px", "56px", "300px", "190px", "80px", "84px", "130px"],
+                                      datatype=["str", "number", "str", "str", "number", "str", "str"])
+
+    def view(message: str = ""):
         """The status area (the message over the summary line), table, choices and header."""
         docs = engine.documents()
-        names = [d["doc"] for d in docs]
-        return (message + _doc_summary(docs), _doc_rows(docs), gr.update(choices=names, value=None),
+        return (message + _doc_summary(docs) + _index_details(engine), _doc_rows(docs),
+                gr.update(choices=[d["doc"] for d in docs], value=None),
                 gr.update(choices=_place_choices(engine.places())), _header(engine))
+
+    def progress_reporter(progress):
+        def on_progress(stage: str, done: int, total: int) -> None:
+            progress((done, max(total, 1)), desc=stage, unit="项")
+        return on_progress
 
     def upload(files, progress=gr.Progress()):
         if not files:
-            gr.Warning("请先选择要上传的文件。", title="提示")
-            return gr.skip(), *documents_view(render.status_html("请先选择要上传的文件（.txt .md .docx .pdf .html）。", "warn"))
+            return gr.skip(), *view(render.status_html("请先选择要上传的文件（.txt .md .docx .pdf .html）。", "warn"))
+        if len(files) > settings.max_upload_files:
+            return gr.skip(), *view(render.status_html(f"一次最多上传 {settings.max_upload_files} 个文件。", "warn"))
         paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in files]
-
-        def on_progress(stage: str, done: int, total: int) -> None:
-            progress((done, max(total, 1)), desc=stage, unit="项")
-
         progress(0, desc="检查文件")
         try:
-            report, refused = engine.add_files(paths, progress=on_progress)
+            report, refused = engine.add_files(paths, progress=progress_reporter(progress))
         except RagError as exc:
-            gr.Warning(str(exc), title="导入失败")
-            return gr.skip(), *documents_view(render.status_html(str(exc), "error"))
+            return gr.skip(), *view(render.status_html(str(exc), "error"))
         problems = refused + [(Path(p).name, m) for p, m in report.failed]
         parts = []
         if report.added:
@@ -284,52 +401,66 @@ def build_app(settings: Settings, *, uploads_dir: str | Path | None = None, engi
         if parts:
             lines.append(render.status_html("；".join(parts) + f"。计算向量 {report.embedded} 条，用时 {report.seconds:.1f} 秒。"
                                             "之后的回答会使用新文档。", "ok"))
-            gr.Info("；".join(parts), title="导入完成")
         for name, message in problems:
             lines.append(render.status_html(f"{name}：{message}", "error"))
-        if problems:
-            gr.Warning("；".join(f"{n}：{m}" for n, m in problems), title="有文件未能导入")
-        return None, *documents_view("".join(lines))
+        return None, *view("".join(lines))
 
     def remove(doc):
         if not doc:
-            gr.Warning("请先在下拉框中选择要删除的文档。", title="提示")
-            return documents_view(render.status_html("请先选择要删除的文档。", "warn"))
+            return view(render.status_html("请先在下拉框中选择要删除的文档。", "warn"))
         try:
             engine.remove(doc)
         except RagError as exc:
-            gr.Warning(str(exc), title="删除失败")
-            return documents_view(render.status_html(str(exc), "error"))
-        gr.Info(f"已从索引中删除 {doc}", title="已删除")
-        return documents_view(render.status_html(f"已从索引中删除 {doc}。", "ok"))
+            return view(render.status_html(str(exc), "error"))
+        return view(render.status_html(f"已从索引中删除 {doc}。", "ok"))
 
     def rebuild(progress=gr.Progress()):
-        def on_progress(stage: str, done: int, total: int) -> None:
-            progress((done, max(total, 1)), desc=stage, unit="项")
-
         progress(0, desc="准备重建索引")
         try:
-            report = engine.rebuild(progress=on_progress)
+            report = engine.rebuild(progress=progress_reporter(progress))
         except RagError as exc:
-            gr.Warning(str(exc), title="重建失败")
-            return documents_view(render.status_html(str(exc), "error"))
-        message = (f"索引已重建：{len(report.added) + len(report.updated)} 份文档，计算向量 {report.embedded} 条，"
-                   f"用时 {report.seconds:.1f} 秒。")
-        gr.Info(message, title="重建完成")
-        return documents_view(render.status_html(message, "ok"))
+            return view(render.status_html(str(exc), "error"))
+        return view(render.status_html(f"索引已重建：{len(report.added) + len(report.updated)} 份文档，"
+                                       f"计算向量 {report.embedded} 条，用时 {report.seconds:.1f} 秒。", "ok"))
 
-    # -- retrieval test -------------------------------------------------------------------------
+    outputs = [docs_status, docs_table, doc_choice, app.place, app.header]
+    writing = dict(api_visibility="private", concurrency_id="write", concurrency_limit=1,
+                   show_progress_on=[docs_status])  # one progress bar, over the status area
+    upload_btn.click(upload, files, [files, *outputs], **writing)
+    remove_btn.click(remove, doc_choice, outputs, **writing)
+    rebuild_btn.click(rebuild, None, outputs, **writing)
+    return view, outputs
+
+
+# --- 检索测试 ----------------------------------------------------------------------------------
+def _search_tab(app: _App) -> None:
+    settings, engine = app.settings, app.engine
+    gr.Markdown("查看一个问题会检索到哪些段落，以及它们在向量检索和 BM25 关键词检索中各排第几。", elem_classes=["hint"])
+    with gr.Row(equal_height=True, elem_id="search-row"):
+        query = gr.Textbox(show_label=False, placeholder="输入检索词或问题，例如：信托制物业", scale=8, elem_id="query")
+        search_btn = gr.Button("检索", variant="primary", scale=1, min_width=100, elem_id="search-btn")
+    with gr.Row(equal_height=True, elem_id="search-options"):
+        mode = gr.Dropdown(MODE_CHOICES, value="hybrid", label="检索方式", scale=2, min_width=160, elem_id="mode")
+        search_k = gr.Slider(1, 30, value=settings.top_k if settings.top_k <= 30 else 10, step=1,
+                             label="返回段落数", scale=2, min_width=160, elem_id="search-k")
+        app.search_place = gr.Dropdown(_place_choices(engine.places()), value="", label="只看某地", scale=2,
+                                       min_width=160, elem_id="search-place")
+    search_status = gr.HTML("", elem_id="search-status", apply_default_css=False)
+    hits = gr.Dataframe([], headers=HIT_HEADERS, interactive=False, wrap=True, max_height=720, elem_id="hits-table",
+                        column_widths=["56px", "84px", "76px", "76px", "150px", "210px", "170px", "520px"],
+                        datatype=["number", "str", "str", "str", "str", "str", "str", "str"])
+
     def search(query, mode, k, place):
         try:
-            query = clean_question(query, max_chars)
+            query = clean_question(query, settings.max_question_chars)
             started = time.perf_counter()
-            hits = engine.search(query, k=int(k), mode=mode, place=place or "")
+            found = engine.search(query, k=int(k), mode=mode if mode in dict(MODE_CHOICES).values() else "hybrid",
+                                  place=place or "")
         except RagError as exc:
-            gr.Warning(str(exc), title="提示")
             return render.status_html(str(exc), "warn"), []
         ms = (time.perf_counter() - started) * 1000
         rows = []
-        for rank, h in enumerate(hits, start=1):
+        for rank, h in enumerate(found, start=1):
             m = h.metadata
             rows.append([rank, f"{float(m.get('score', 0.0)):.4f}", m.get("dense_rank") or "—", m.get("bm25_rank") or "—",
                          m.get("place_full") or m.get("place") or "", m.get("title", ""),
@@ -340,201 +471,132 @@ def build_app(settings: Settings, *, uploads_dir: str | Path | None = None, engi
         return render.status_html(f"{label}：返回 {len(rows)} 段，用时 {ms:.0f} 毫秒。排名“—”表示该路检索的前 "
                                   f"{settings.fetch_k} 名中没有这段。", "info"), rows
 
-    # -- layout ------------------------------------------------------------------------------------
-    initial_docs = engine.documents()
+    inputs = [query, mode, search_k, app.search_place]
+    search_btn.click(search, inputs, [search_status, hits], api_name="search")
+    query.submit(search, inputs, [search_status, hits], api_visibility="private")
+
+
+# --- 评测 --------------------------------------------------------------------------------------
+def eval_sets(settings: Settings) -> dict[str, Path]:
+    """The evaluation sets the UI offers: the JSON Lines files of the project's eval/ folder."""
+    folder = Path(settings.eval_dir)
+    if not folder.is_dir():
+        return {}
+    return {p.name: p for p in sorted(folder.glob("*.jsonl")) if p.is_file() and not p.is_symlink()}
+
+
+def _eval_tab(app: _App) -> None:
+    from rag import evaluate
+
+    settings, engine = app.settings, app.engine
+    sets = eval_sets(settings)
+    choices = list(sets) + [UPLOAD_SET]
+    default = "golden.jsonl" if "golden.jsonl" in sets else choices[0]
+    gr.Markdown("### 评测\n用评测集跑完整问答链，报告检索、答案正确率、引用可靠性和延迟。评测集可以选项目自带的，"
+                "也可以上传自己的（JSON Lines，每行一题）。评测使用开始时的索引版本。", elem_id="eval-intro")
+    with gr.Row(equal_height=True, elem_id="eval-row"):
+        dataset = gr.Dropdown(choices, value=default, label="评测集", scale=3, min_width=180, elem_id="eval-set")
+        eval_backend = gr.Dropdown(BACKEND_CHOICES, value="extractive", label="回答方式", scale=2, min_width=160)
+        limit = gr.Number(20, label="只跑前 N 题（0 = 全部）", precision=0, scale=2, min_width=140, elem_id="eval-limit")
+        run_btn = gr.Button("开始评测", variant="primary", scale=1, min_width=100, elem_id="eval-run")
+    upload = gr.File(label="上传评测集（.jsonl）", file_types=[".jsonl"], file_count="single",
+                     visible=default == UPLOAD_SET, height=110, elem_id="eval-upload")
+    output = gr.Markdown(elem_id="eval-output")
+    charts = gr.Gallery(label="图表", visible=False, columns=3, height="auto", object_fit="contain",
+                        elem_id="eval-charts", show_label=True, allow_preview=True)
+    report_file = gr.File(label="评测报告", visible=False, elem_id="eval-report")
+
+    def run(name, uploaded, backend, n, progress=gr.Progress()):
+        from rich.console import Console
+
+        hidden = gr.update(visible=False)
+        if name == UPLOAD_SET:
+            path = Path(uploaded) if uploaded else None  # Gradio hands over only files uploaded to it
+            if path is None or path.suffix.lower() != ".jsonl":
+                return "请先上传评测集（.jsonl 文件）。", hidden, hidden
+        elif name in eval_sets(settings):
+            path = eval_sets(settings)[name]
+        else:  # a name from no list: a crafted request
+            return "请从列表中选择评测集，或上传评测集。", hidden, hidden
+        progress(0, desc="评测中（可能需要几分钟）")
+        buffer = io.StringIO()
+        console = Console(file=buffer, width=110, force_terminal=False, color_system=None)
+        out_dir = Path(tempfile.gettempdir()) / "rag-ui-eval" / uuid.uuid4().hex[:12]
+        try:
+            limit_n = max(0, int(n or 0))
+            with engine.reading() as snapshot:
+                answerer = engine.answerer(snapshot, app.options(backend, None, ""))
+                code = evaluate.run_eval(answerer, dataset=path, baseline=None, save_baseline=None, out_dir=out_dir,
+                                         tolerance=0.02, limit=limit_n or None, console=console)
+        except RagError as exc:
+            return f"评测失败：{render.for_users(str(exc))}", hidden, hidden
+        except Exception:  # never a file's content or a trace in the page
+            log.exception("evaluation failed")
+            return "评测失败：评测集无法使用，请检查它的格式（见 eval/README.md）。", hidden, hidden
+        report = out_dir / "report.md"
+        text = report.read_text(encoding="utf-8") if report.exists() else ""
+        text = _report_for_page(text) or f"```\n{buffer.getvalue()}\n```"
+        pngs = sorted(out_dir.glob("chart_*.png"))
+        files = [str(p) for p in (out_dir / "report.html", report, out_dir / "results.jsonl") if p.exists()]
+        head = "评测完成。" if code == 0 else "评测完成（有指标低于基线或有题目出错，详见报告）。"
+        gallery = gr.update(value=[(str(p), _chart_caption(p.stem)) for p in pngs] or None, visible=bool(pngs))
+        return head + "\n\n" + text, gallery, gr.update(value=files or None, visible=bool(files))
+
+    dataset.change(lambda name: gr.update(visible=name == UPLOAD_SET), dataset, upload, api_visibility="private")
+    run_btn.click(run, [dataset, upload, eval_backend, limit], [output, charts, report_file], api_visibility="private",
+                  concurrency_id="eval", concurrency_limit=1)
+
+
+def _report_for_page(markdown: str) -> str:
+    """report.md as the page shows it: Chinese metric and type names only (the report also gives
+    their codes), and no image links (the charts are shown by the gallery below)."""
+    lines = []
+    for line in markdown.splitlines():
+        if line.lstrip().startswith("![") or line.strip() == "## 图表":
+            continue
+        if line.startswith("|"):
+            line = re.sub(r" `[A-Za-z0-9_@]+`", "", line)  # 答案正确率 `answer_correct` ↑
+            line = re.sub(r"(?<=[\u4e00-\u9fff）)]) [a-z][a-z0-9_]*(?= *\|)", "", line)  # 单点事实 single
+        lines.append(line)
+    return "\n".join(lines).strip()
+
+
+def _chart_caption(stem: str) -> str:
+    return {"chart_by_type": "按题型的正确率", "chart_latency": "延迟", "chart_trend": "历次评测趋势"}.get(stem, "图表")
+
+
+# --- the app ---------------------------------------------------------------------------------
+def build_app(settings: Settings, *, uploads_dir: str | Path | None = None, engine: Engine | None = None,
+              host: str = "127.0.0.1") -> gr.Blocks:
+    """The whole UI. `host` is where it will listen: beyond loopback, visitors cannot choose the
+    LLM endpoint unless Settings.ui_endpoint_editable allows it."""
+    engine = engine or Engine(settings, uploads_dir or settings.uploads_dir)
+    app = _App(settings=settings, engine=engine, endpoint_editable=settings.endpoint_editable(host))
     with gr.Blocks(title=TITLE, analytics_enabled=False, fill_width=True) as demo:
-        header = gr.HTML(_header(engine), elem_id="app-header")
-        results_state = gr.State([])
+        app.header = gr.HTML(_header(engine), elem_id="app-header")
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("问答", id="chat", elem_id="tab-chat"):
-                with gr.Row(equal_height=False, elem_id="chat-row"):
-                    with gr.Column(scale=7, min_width=420, elem_id="chat-col"):
-                        conversation = gr.HTML(render.conversation_html([]), elem_id="conversation",
-                                               js_on_load=CITE_JS, apply_default_css=False)
-                        with gr.Row(elem_id="ask-row", equal_height=True):
-                            question = gr.Textbox(show_label=False, lines=2, max_lines=6, scale=8,
-                                                  placeholder="输入问题，例如：哪些地方用信托制物业？（Enter 发送，Shift+Enter 换行）",
-                                                  elem_id="question", autofocus=True)
-                            with gr.Column(scale=1, min_width=110, elem_id="ask-buttons"):
-                                ask_btn = gr.Button("提问", variant="primary", elem_id="ask-btn")
-                                clear_btn = gr.Button("清空对话", size="sm", elem_id="clear-btn")
-                        chat_status = gr.HTML("", elem_id="chat-status", apply_default_css=False)
-                        gr.Examples(EXAMPLES, inputs=question, label="示例问题", elem_id="examples")
-                    with gr.Column(scale=5, min_width=360, elem_id="side-col"):
-                        sources = gr.HTML(render.sources_html([]), elem_id="sources", apply_default_css=False)
-                        with gr.Accordion("导出", open=True, elem_id="export-box"):
-                            scope = gr.Radio(EXPORT_SCOPES, value=EXPORT_SCOPES[0], show_label=False,
-                                             elem_id="export-scope")
-                            with gr.Row():
-                                dl_md = gr.DownloadButton("Markdown", interactive=False, size="sm", min_width=80, elem_id="dl-md")
-                                dl_docx = gr.DownloadButton("Word", interactive=False, size="sm", min_width=80, elem_id="dl-docx")
-                                dl_json = gr.DownloadButton("JSON", interactive=False, size="sm", min_width=80, elem_id="dl-json")
-                        with gr.Accordion("回答设置", open=False, elem_id="settings-box"):
-                            backend = gr.Radio(BACKEND_CHOICES, value=settings.backend if settings.backend in render.BACKENDS
-                                               else "extractive", label="回答方式", elem_id="backend")
-                            top_k = gr.Slider(1, 30, value=8, step=1, label="检索段落数（top-k）",
-                                              info="“哪些地方…”类问题会自动扩大检索范围", elem_id="top-k")
-                            place = gr.Dropdown(_place_choices(engine.places()), value="", label="只看某地",
-                                                elem_id="place")
-                            with gr.Group(visible=settings.backend == "openai", elem_id="endpoint") as endpoint:
-                                llm_url = gr.Textbox(settings.llm_url, label="接口地址",
-                                                     placeholder="http://127.0.0.1:8080/v1", elem_id="llm-url")
-                                llm_key = gr.Textbox(settings.llm_key, label="API Key", type="password",
-                                                     placeholder="本地服务可留空", elem_id="llm-key")
-                                llm_model = gr.Textbox(settings.llm_model, label="模型名",
-                                                       placeholder="如 qwen2.5-7b-instruct", elem_id="llm-model")
-                            gr.Markdown("本地模型需先运行 `rag model`；接口不可用时会自动改用摘录式回答，并在回答下方说明。",
-                                        elem_classes=["hint"])
-
+                _chat_tab(app)
             with gr.Tab("文档管理", id="docs", elem_id="tab-docs"):
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3, min_width=320, elem_id="docs-side"):
-                        gr.HTML('<div class="panel-title">上传文档</div>', apply_default_css=False, elem_classes=["plain-html"])
-                        files = gr.File(file_count="multiple", label="上传文件", show_label=False, height=150,
-                                        elem_id="upload")
-                        gr.Markdown(f"支持 .txt .md .docx .pdf .html，单个文件不超过 {MAX_BYTES // 1024 // 1024} MB；"
-                                    "文本文件可以是 UTF-8 或 GBK 编码。同名文件会更新原有文档。", elem_classes=["hint"])
-                        upload_btn = gr.Button("导入到索引", variant="primary", elem_id="upload-btn")
-                        gr.HTML('<div class="panel-title">删除文档</div>', apply_default_css=False, elem_classes=["plain-html"])
-                        doc_choice = gr.Dropdown([d["doc"] for d in initial_docs], value=None, label="选择要删除的文档",
-                                                 elem_id="doc-choice")
-                        remove_btn = gr.Button("从索引中删除所选文档", variant="stop", elem_id="remove-btn")
-                        gr.HTML('<div class="panel-title">重建索引</div>', apply_default_css=False, elem_classes=["plain-html"])
-                        gr.Markdown("重新解析全部文档并重新计算向量（更换解析规则或嵌入模型后使用）。"
-                                    "重建期间旧索引照常可用，完成后一次性切换。", elem_classes=["hint"])
-                        rebuild_btn = gr.Button("重建索引", elem_id="rebuild-btn")
-                    with gr.Column(scale=7, elem_id="docs-main"):
-                        docs_status = gr.HTML(_doc_summary(initial_docs), elem_id="docs-status", apply_default_css=False)
-                        docs_table = gr.Dataframe(_doc_rows(initial_docs), headers=DOC_HEADERS, interactive=False,
-                                                  wrap=True, max_height=640, elem_id="docs-table",
-                                                  column_widths=["21%", "5%", "30%", "16%", "8%", "9%", "11%"],
-                                                  datatype=["str", "number", "str", "str", "number", "str", "str"])
-
+                documents_view, docs_outputs = _documents_tab(app)
             with gr.Tab("检索测试", id="search", elem_id="tab-search"):
-                gr.Markdown("查看一个问题会检索到哪些段落，以及它们在向量检索和 BM25 关键词检索中各排第几。",
-                            elem_classes=["hint"])
-                with gr.Row(equal_height=True, elem_id="search-row"):
-                    query = gr.Textbox(show_label=False, placeholder="输入检索词或问题，例如：信托制物业",
-                                       scale=8, elem_id="query")
-                    search_btn = gr.Button("检索", variant="primary", scale=1, min_width=100, elem_id="search-btn")
-                with gr.Row(equal_height=True, elem_id="search-options"):
-                    mode = gr.Dropdown(MODE_CHOICES, value="hybrid", label="检索方式", scale=2, elem_id="mode")
-                    search_k = gr.Slider(1, 30, value=settings.top_k if settings.top_k <= 30 else 10, step=1,
-                                         label="返回段落数", scale=2, elem_id="search-k")
-                    search_place = gr.Dropdown(_place_choices(engine.places()), value="", label="只看某地", scale=2,
-                                               elem_id="search-place")
-                search_status = gr.HTML("", elem_id="search-status", apply_default_css=False)
-                hits = gr.Dataframe([], headers=HIT_HEADERS, interactive=False, wrap=True, max_height=720,
-                                    elem_id="hits-table",
-                                    column_widths=["4%", "6%", "5%", "5%", "10%", "15%", "12%", "43%"],
-                                    datatype=["number", "str", "str", "str", "str", "str", "str", "str"])
-
+                _search_tab(app)
             with gr.Tab("评测", id="eval", elem_id="tab-eval"):
-                _eval_section(engine, settings)
-
-        # -- events ------------------------------------------------------------------------------
-        chat_inputs = [question, results_state, backend, top_k, place, llm_url, llm_key, llm_model, scope]
-        chat_outputs = [conversation, sources, question, results_state, chat_status, dl_md, dl_docx, dl_json]
-        for trigger in (ask_btn.click, question.submit):
-            trigger(on_ask, chat_inputs, chat_outputs, show_progress="hidden", api_name="chat",
-                    api_visibility="undocumented", concurrency_id="answer")
-        clear_btn.click(clear, None, [conversation, sources, results_state, chat_status, dl_md, dl_docx, dl_json],
-                        api_visibility="private")
-        scope.change(lambda r, s: _downloads(list(r or []), s), [results_state, scope], [dl_md, dl_docx, dl_json],
-                     api_visibility="private")
-        backend.change(lambda b: gr.update(visible=b == "openai"), backend, endpoint, api_visibility="private")
-        gr.api(ask_api, api_name="ask", concurrency_id="answer")
-
-        docs_outputs = [docs_status, docs_table, doc_choice, place, header]
-        writing = dict(api_visibility="private", concurrency_id="write", concurrency_limit=1,
-                       show_progress_on=[docs_status])  # one progress bar, over the status area
-        upload_btn.click(upload, files, [files, *docs_outputs], **writing)
-        remove_btn.click(remove, doc_choice, docs_outputs, **writing)
-        rebuild_btn.click(rebuild, None, docs_outputs, **writing)
-        place.change(lambda p: gr.update(value=p), place, search_place, api_visibility="private")
-
-        search_inputs = [query, mode, search_k, search_place]
-        search_btn.click(search, search_inputs, [search_status, hits], api_name="search")
-        query.submit(search, search_inputs, [search_status, hits], api_visibility="private")
-
+                _eval_tab(app)
+        app.place.change(lambda p: gr.update(value=p), app.place, app.search_place, api_visibility="private")
         demo.load(documents_view, None, docs_outputs, api_visibility="private", show_progress="hidden")
-        demo.load(lambda: gr.update(choices=_place_choices(engine.places())), None, search_place,
+        demo.load(lambda: gr.update(choices=_place_choices(engine.places())), None, app.search_place,
                   api_visibility="private", show_progress="hidden")
     demo.rag_engine = engine  # for tests and embedding
     return demo
 
 
-def _eval_section(engine: Engine, settings: Settings) -> None:
-    try:
-        from rag import evaluate
-    except Exception:  # noqa: BLE001 - a broken module must not take the UI down
-        evaluate = None
-    run_eval = getattr(evaluate, "run_eval", None)
-    if run_eval is None:
-        gr.Markdown("### 评测\n评测功能见 `rag eval` 命令（例如 `rag eval --limit 20`），报告写在 eval/runs/latest/。",
-                    elem_id="eval-placeholder")
-        return
-
-    gr.Markdown("### 评测\n用评测集跑完整问答链，报告检索、答案正确率、引用可靠性和延迟（与 `rag eval` 相同，"
-                "报告写在 eval/runs/ui/）。评测使用开始时的索引版本。",
-                elem_id="eval-intro")
-    with gr.Row(equal_height=True):
-        dataset = gr.Textbox(str(_default_dataset()), label="评测集（JSON Lines）", scale=4)
-        eval_backend = gr.Dropdown(BACKEND_CHOICES, value="extractive", label="回答方式", scale=2)
-        limit = gr.Number(20, label="只跑前 N 题（0 = 全部）", precision=0, scale=2, elem_id="eval-limit")
-        run_btn = gr.Button("开始评测", variant="primary", scale=1, elem_id="eval-run")
-    output = gr.Markdown(elem_id="eval-output")
-    report_file = gr.File(label="评测报告", visible=False)
-
-    def run(path, backend, n, progress=gr.Progress()):
-        from rich.console import Console
-
-        progress(0, desc="评测中（可能需要几分钟）")
-        buffer = io.StringIO()
-        console = Console(file=buffer, width=110, force_terminal=False, color_system=None)
-        out_dir = Path("eval/runs/ui")  # beside `rag eval`'s eval/runs/latest: one history for both
-        options = AskOptions(backend=backend, llm_url=settings.llm_url, llm_key=settings.llm_key,
-                             llm_model=settings.llm_model)
-        try:
-            with engine.reading() as snapshot:
-                answerer = engine.answerer(snapshot, options)
-                code = run_eval(answerer, dataset=Path(path), baseline=None, save_baseline=None, out_dir=out_dir,
-                                tolerance=0.02, limit=int(n) or None, console=console)
-        except RagError as exc:
-            gr.Warning(str(exc), title="评测失败")
-            return f"评测失败：{exc}", gr.update(visible=False)
-        report = out_dir / "report.md"
-        text = report.read_text(encoding="utf-8") if report.exists() else f"```\n{buffer.getvalue()}\n```"
-        files = [str(p) for p in (out_dir / "report.html", report, out_dir / "results.jsonl") if p.exists()]
-        head = "评测完成。" if code == 0 else f"评测完成（退出码 {code}：指标低于基线或有失败）。"
-        return head + "\n\n" + text, gr.update(value=files or None, visible=bool(files))
-
-    run_btn.click(run, [dataset, eval_backend, limit], [output, report_file], api_visibility="private",
-                  concurrency_id="eval", concurrency_limit=1)
-
-
-def _default_dataset() -> Path:
-    here = Path("eval/golden.jsonl")
-    if here.exists():
-        return here
-    import rag
-
-    shipped = Path(rag.__file__).resolve().parent.parent / "eval" / "golden.jsonl"
-    return shipped if shipped.exists() else here
-
-
-def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
-           auth: tuple[str, str] | None = None) -> None:
+def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     """Serve the UI (blocks until stopped). Loopback only unless a host is given."""
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    demo = build_app(settings)
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # Gradio's own setting, read by Gradio
+    demo = build_app(settings, host=host)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=64)
-    uploads = demo.rag_engine.uploads_dir
-    print(f"政策案例问答：http://{host}:{port}  （上传的文件保存在 {uploads.resolve()}）", flush=True)
-    demo.launch(
-        server_name=host, server_port=port, auth=auth, auth_message="请输入用户名和密码" if auth else None,
-        # Gradio refuses (in English) only what is far too big; the 20 MB limit is checked, in Chinese, on import
-        max_file_size=10 * MAX_BYTES, show_error=False, share=False, inbrowser=False, ssr_mode=False,
-        mcp_server=False, pwa=False, enable_monitoring=False, footer_links=["api"], quiet=True,
-        allowed_paths=[], **launch_options(),
-    )
+    auth = settings.auth_pair()
+    print(f"政策案例问答：http://{host}:{port}  （上传的文件保存在 {demo.rag_engine.uploads_dir.resolve()}）", flush=True)
+    demo.launch(server_name=host, server_port=port, auth=auth, auth_message="请输入用户名和密码" if auth else None,
+                share=False, inbrowser=False, quiet=True, **mount_options(), **launch_options())

@@ -21,14 +21,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.answer.chain import Answerer, ChainConfig, Turn
+from rag.answer.chain import Answerer, Turn
 from rag.config import Settings
 from rag.errors import IndexUnusableError, InputError, RagError
 from rag.index import VERSION_NAME, CaseIndex, IngestReport
 from rag.loaders import MAX_BYTES, SUPPORTED, load
 from rag.schema import AnswerResult
 
-NO_INDEX = "还没有索引。请在「文档管理」页上传文档，或在命令行运行：rag ingest data/cases"
+NO_INDEX = "还没有索引。请在「文档管理」页上传文档。"
 SNAPSHOTS = ".ui-snapshots"
 _serial = itertools.count(1)
 
@@ -192,13 +192,9 @@ class Engine:
             if answerer is not None:
                 snap.answerers.move_to_end(options)
                 return answerer
-        s = self.settings
-        config = ChainConfig(
-            backend=options.backend, k=options.k, place=options.place or None,
-            local_model_path=s.local_model_path, llm_url=options.llm_url, llm_key=options.llm_key,
-            llm_model=options.llm_model, llm_timeout=s.llm_timeout, max_question_chars=s.max_question_chars,
-        )
-        config.fit_small_local_model(s.local_context_tokens)
+        config = self.settings.chain_config(backend=options.backend, k=options.k, place=options.place or None,
+                                            llm_url=options.llm_url, llm_key=options.llm_key,
+                                            llm_model=options.llm_model)
         answerer = Answerer(snap.index, config)
         with self._mutex:
             answerer = snap.answerers.setdefault(options, answerer)

@@ -23,6 +23,11 @@ BACKENDS = {
     "local": "本地模型",
     "openai": "OpenAI 兼容接口",
 }
+_ADMIN = "请联系管理员处理。"
+# what an operator would type: pip commands, `rag …` commands, --flags, environment variables
+_COMMAND = re.compile(r"pip install|\brag (?:ingest|model|list|remove|ask|eval|ui|serve|check)\b|(?<![\w-])--[a-z]|\bRAG_[A-Z_]+")
+_EXCEPTION = re.compile(r"\b[A-Z][A-Za-z]*(?:Error|Exception|Timeout)\b:?\s*")
+_FALLBACK = re.compile(r"^(\S+) 后端(不可用|出错)（.*）(，已改用摘录式回答)$", re.S)
 VERDICTS = {  # verdict: (label, css class, symbol)
     "supported": ("有依据", "ok", "✓"),
     "recited": ("已改引", "warn", "↻"),
@@ -38,6 +43,47 @@ def esc(text: str) -> str:
 def backend_label(backend: str) -> str:
     """extractive → 摘录式…; "local→extractive" → 本地模型 → 摘录式…"""
     return " → ".join(BACKENDS.get(part, part) for part in (backend or "").split("→"))
+
+
+def for_users(message: str) -> str:
+    """A message as a user of the page should read it: no exception class names, and no command
+    lines or settings (those are for the administrator, who finds them in the logs)."""
+    message = (message or "").strip()
+    m = _FALLBACK.match(message)
+    if m:
+        name = BACKENDS.get(m.group(1), m.group(1))
+        problem = "暂不可用" if m.group(2) == "不可用" else "连接或运行出错"
+        return f"{name}{problem}{m.group(3)}。如需使用{name}，请联系管理员。"
+    message = _EXCEPTION.sub("", message)
+    if not _COMMAND.search(message):
+        return message
+    kept, dropped = [], False
+    for clause in re.split(r"(?<=[。；！？，])", message):
+        if not _COMMAND.search(clause):
+            kept.append(clause)
+            continue
+        dropped = True
+        # keep what is wrong (before the colon that introduces a command), not how to type the fix
+        head = re.split(r"[：:]", clause, maxsplit=1)[0].strip()
+        if head and not _COMMAND.search(head) and head != clause.strip() and not re.search(r"运行$|命令$", head):
+            kept.append(head + "。")
+    text = re.sub(r"[，,]\s*$", "。", "".join(kept).strip())
+    if dropped and not re.search(r"(^|[。；])请", text):
+        text += _ADMIN
+    return text or "出现了问题。" + _ADMIN
+
+
+def rewrite_label(r: AnswerResult) -> str:
+    """How a rewritten follow-up was understood, or "" when the question stood on its own."""
+    standalone = (r.standalone_question or "").strip()
+    if not standalone or standalone == (r.question or "").strip():
+        return ""
+    pairs = getattr(r, "rewrites", None) or {}
+    if isinstance(pairs, dict):
+        pairs = list(pairs.items())
+    read_as = "，".join(f"“{esc(a)}”指{esc(b)}" for a, b in pairs if a and b)
+    detail = f"{read_as}：" if read_as else ""
+    return (f'<div class="rewrite">↪ 追问已结合上文理解：{detail}<span class="rq">{esc(standalone)}</span></div>')
 
 
 def src_id(turn: int, n: int) -> str:
@@ -148,10 +194,11 @@ def _checks_html(r: AnswerResult) -> str:
 
 
 def _notes_html(r: AnswerResult) -> str:
-    if not r.notes:
+    notes = [for_users(n) for n in r.notes if not n.startswith("追问已结合上文")]  # shown as the rewrite label
+    if not notes:
         return ""
     out = []
-    for note in r.notes:
+    for note in notes:
         warn = (any(w in note for w in ("不可用", "出错", "没有通过", "删除了"))
                 or re.search(r"[1-9]\d* 句因无依据删除", note) is not None)
         out.append(f'<div class="note{" warn" if warn else ""}">{"⚠" if warn else "ℹ"} {esc(note)}</div>')
@@ -165,8 +212,6 @@ def _meta_html(r: AnswerResult) -> str:
         parts.append(f"检索 {duration(t['retrieve'])}")
     if "total" in t:
         parts.append(f"共 {duration(t['total'])}")
-    if r.index.get("version"):
-        parts.append(f"索引 {r.index['version']}")
     return '<div class="meta">' + " · ".join(esc(p) for p in parts) + "</div>"
 
 
@@ -184,7 +229,7 @@ def turn_html(turn: int, r: AnswerResult) -> str:
         body = f'<div class="refused"><strong>未能回答：</strong>{esc(r.answer)}</div>'
     else:
         body = f'<div class="answer">{answer_body(r.answer, turn, r.sentences)}</div>'
-    standalone = ""
+    standalone = rewrite_label(r)
     return (f'<div class="turn" id="turn-{turn}">{_question_html(r.question, turn)}'
             f'<div class="a"><span class="who">答</span><div class="abody">{body}{standalone}'
             f'{_checks_html(r)}{_notes_html(r)}{_meta_html(r)}</div></div></div>')
@@ -200,8 +245,8 @@ def pending_html(turn: int, question: str, status: str, partial: str = "") -> st
 
 EMPTY_CONVERSATION = (
     '<div class="empty"><div class="empty-title">请输入问题，系统会从已导入的政策案例中查找答案并注明出处</div>'
-    '<div class="empty-hint">回答中的 <span class="cite demo">[1]</span> 等标记可以点击，右侧“出处”栏会定位到对应原文段落，'
-    '并高亮支撑回答的句子。追问时会结合上文理解。</div></div>'
+    '<div class="empty-hint">回答中的 <span class="cite demo">[1]</span> 等标记可以点击，“出处”栏会定位到对应原文段落，'
+    '并高亮支撑回答的句子。可以接着追问，例如“那里的物业费收缴率是多少？”。</div></div>'
 )
 
 
@@ -318,4 +363,4 @@ def status_html(message: str = "", kind: str = "info") -> str:
     if not message:
         return ""
     symbol = {"info": "ℹ", "ok": "✓", "warn": "⚠", "error": "✗"}.get(kind, "ℹ")
-    return f'<div class="status {kind}">{symbol} {esc(message)}</div>'
+    return f'<div class="status {kind}">{symbol} {esc(for_users(message))}</div>'

@@ -89,6 +89,9 @@ span.cite.demo { cursor: default; }
 .note { font-size: 13px; color: #1e3a8a; background: #eff6ff; border-radius: 6px; padding: 4px 10px; }
 .note.warn { color: #78350f; background: #fffbeb; border: 1px solid #fde68a; }
 .meta { font-size: 12px; color: #94a3b8; margin-top: 6px; }
+.rewrite { font-size: 13px; color: #475569; background: #f8fafc; border-left: 3px solid #93c5fd; border-radius: 4px;
+  padding: 3px 10px; margin: 0 0 8px; }
+.rewrite .rq { color: #0f172a; }
 
 /* question box and status */
 #ask-row { align-items: stretch; margin-top: 6px; }
@@ -133,9 +136,43 @@ details.src-turn > summary { cursor: pointer; color: #64748b; }
 #docs-status { min-height: 64px; }
 #docs-status .status { margin-bottom: 6px; }
 .docs-summary { font-size: 14px; color: #334155; margin: 4px 0 8px; }
+.index-details { font-size: 12.5px; color: #475569; margin: 0 0 8px; }
+.index-details summary { cursor: pointer; color: #64748b; }
+
+/* Gradio's own English texts, said in Chinese whatever the browser's language */
+#upload .wrap { font-size: 0 !important; }
+#upload .wrap > * { display: none !important; }
+#upload .wrap::after { content: "把文件拖到这里，或点击选择文件"; font-size: 14px; color: #475569; }
+#eval-upload .wrap { font-size: 0 !important; }
+#eval-upload .wrap > * { display: none !important; }
+#eval-upload .wrap::after { content: "把评测集（.jsonl）拖到这里，或点击选择"; font-size: 14px; color: #475569; }
+footer, .api-docs-link, a[href*="view=api"] { display: none !important; }
 
 @media (max-width: 900px) {
-  #conversation .conv { height: auto; max-height: 70vh; }
-  #sources .src-scroll { height: auto; max-height: 70vh; }
+  #conversation .conv { height: auto; min-height: 260px; max-height: 70vh; }
+  #sources .src-scroll { height: auto; min-height: 0; max-height: 70vh; }
+}
+
+/* phones (390 px wide): one column, the question box full width, tables scroll sideways */
+@media (max-width: 640px) {
+  .gradio-container { padding: 0 6px !important; }
+  .app-header { padding: 4px 0 0; gap: 6px; }
+  .app-title { font-size: 19px; }
+  .app-sub { font-size: 12px; }
+  .logo { width: 36px; height: 36px; font-size: 19px; }
+  .index-status { font-size: 12px; padding: 2px 10px; }
+  #chat-row, #docs-row, #search-row, #search-options, #eval-row { flex-direction: column !important; gap: 8px; }
+  #chat-row > *, #docs-row > *, #search-row > *, #search-options > *, #eval-row > * {
+    width: 100% !important; min-width: 0 !important; max-width: 100% !important; flex: 1 1 auto !important; }
+  #ask-row { flex-direction: column !important; gap: 6px; }
+  #ask-row > * { width: 100% !important; min-width: 0 !important; max-width: 100% !important; }
+  #ask-buttons { flex-direction: row !important; }
+  #ask-buttons button { flex: 1; }
+  #conversation .conv { padding: 8px 10px; min-height: 200px; }
+  .empty { padding: 24px 8px; }
+  .checks .reason { padding-left: 0; }
+  .checks .ctext { min-width: 0; }
+  #docs-table, #hits-table { overflow-x: auto !important; }
+  .tab-wrapper button, button[role="tab"] { padding: 6px 10px !important; }
 }
 """

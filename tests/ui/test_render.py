@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from rag.schema import AnswerResult, Citation, SentenceCheck
-from ui import render
+from rag.ui import render
 
 PARAGRAPH = ("创新明路筑平台。以信托制物业为关键突破，在古城、梨园等3个小区成功导入“幸福信托制”物业服务模式，"
              "推动物业费收缴率提升至93%。同步建立“五方监察人”制度。")
@@ -70,7 +70,8 @@ def test_removed_and_recited_sentences_and_notes_are_shown():
     assert "<del>莱阳市还获得了全国文明城市称号[1]。</del>" in html and "关键词覆盖不足" in html
     assert "无依据，已删除" in html and "已改引" in html
     assert 'class="sent v-warn"' in html
-    assert '<div class="note warn">⚠ openai 后端出错' in html
+    assert '<div class="note warn">⚠ OpenAI 兼容接口连接或运行出错，已改用摘录式回答' in html
+    assert "APIConnectionError" not in html
     assert "OpenAI 兼容接口 → 摘录式（无需大模型）" in html
 
 
@@ -98,3 +99,28 @@ def test_streaming_markers_are_not_links_yet():
 def test_durations():
     assert render.duration(54.2) == "54 毫秒"
     assert render.duration(2345) == "2.3 秒"
+
+
+def test_messages_for_users_have_no_exception_names_or_commands():
+    cases = {
+        "openai 后端不可用（OpenAI 兼容接口需要设置地址和模型名：--llm-url、--llm-model（或 RAG_LLM_URL、RAG_LLM_MODEL）），已改用摘录式回答":
+            "OpenAI 兼容接口暂不可用，已改用摘录式回答。如需使用OpenAI 兼容接口，请联系管理员。",
+        "local 后端不可用（本地模型需要 llama-cpp-python：pip install 'policy-case-rag[llm]'（从源码编译约 7 分钟）），已改用摘录式回答":
+            "本地模型暂不可用，已改用摘录式回答。如需使用本地模型，请联系管理员。",
+        "还没有索引。请在「文档管理」页上传文档，或在命令行运行：rag ingest data/cases": "还没有索引。请在「文档管理」页上传文档。",
+        "找不到本地模型文件 /m/x.gguf。先运行：rag model（从 PyPI 分片包拼装模型）": "找不到本地模型文件 /m/x.gguf。请联系管理员处理。",
+        "问题是空的，请输入问题。": "问题是空的，请输入问题。",
+    }
+    for message, expected in cases.items():
+        assert render.for_users(message) == expected
+    assert "ValueError" not in render.status_html("ValueError: 出错了", "error")
+
+
+def test_rewrite_label_only_for_a_rewritten_follow_up():
+    assert render.rewrite_label(result()) == ""
+    assert render.rewrite_label(result(standalone_question="哪些地方用信托制物业?")) == ""
+    label = render.rewrite_label(result(question="它的收缴率呢？", standalone_question="莱阳市的物业费收缴率是多少？"))
+    assert "追问已结合上文理解" in label and "莱阳市的物业费收缴率是多少？" in label
+    html = render.turn_html(2, result(question="它的收缴率呢？", standalone_question="莱阳市的物业费收缴率是多少？",
+                                      notes=["追问已结合上文理解为：莱阳市的物业费收缴率是多少？"]))
+    assert html.count("追问已结合上文理解") == 1  # the label, not the chain's note as well
