@@ -412,6 +412,15 @@ class CaseIndex:
             return sorted({v for r in rows for v in (r["province"], r["city"], r["county"])} - {"", None})
         return sorted({(r["county"] or r["city"] or r["province"]) for r in rows} - {""})
 
+    def place_chains(self) -> dict[str, str]:
+        """Each place articles are about, with its whole chain: {莱阳市: 山东省烟台市莱阳市}."""
+        if not self.exists:
+            return {}
+        with self._db() as db:
+            rows = list(db.execute("SELECT DISTINCT province, city, county FROM articles"))
+        return {(r["county"] or r["city"] or r["province"]): f"{r['province'] or ''}{r['city'] or ''}{r['county'] or ''}"
+                for r in rows if r["county"] or r["city"] or r["province"]}
+
     def retriever(self, **kwargs) -> HybridRetriever:
         self.require()
         return HybridRetriever(store=self.store, bm25=self.bm25, paragraph_lookup=self.paragraphs, **kwargs)

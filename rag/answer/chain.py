@@ -82,6 +82,7 @@ class Answerer(RunnableAnswerer):
         self.index = index
         self.config = config or ChainConfig()
         self.known_places = index.places(all_levels=True)
+        self._chains = index.place_chains()
         self._aliases = place_aliases(self.known_places)
         self._llm = None
         self._sentence_cache: dict[str, np.ndarray] = {}
@@ -286,6 +287,7 @@ class Answerer(RunnableAnswerer):
         """The question analysed, its standalone wording, and the retrieval query. Only a
         question that cannot stand alone is read with the previous turn."""
         q = analyse(question, self.known_places, self._in_corpus)
+        self._per_place(q)
         previous = [t.question for t in history if t.question]
         if not previous or not depends_on_previous(question, q):
             return q, question, question
@@ -308,6 +310,19 @@ class Answerer(RunnableAnswerer):
         else:
             notes.append(f"追问已结合上文理解为：{standalone}")
         return q, standalone, f"{question} {previous[-1]}"
+
+    def _per_place(self, q: Question) -> None:
+        """"山东那边的幸福工坊咋样": a province or region is answered per place of the index inside
+        it (莱阳市, 芝罘区), one line each; a "哪些地方…" question lists them anyway."""
+        if q.wants_places or not q.places:
+            return
+        expanded: list[str] = []
+        for place in q.places:
+            inside = [p for p, chain in self._chains.items() if place in chain and p != place]
+            expanded += inside if len(inside) >= 2 else [place]
+        q.places = list(dict.fromkeys(expanded))
+        if len(q.places) >= 2 and q.kind not in ("per_report",):
+            q.kind = "comparison"
 
     def _condense(self, question: str, history: list[Turn]) -> str:
         try:

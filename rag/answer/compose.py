@@ -80,11 +80,15 @@ def figure_for(q: Question, sentence: str) -> str:
     found = [m for m in FIGURE.finditer(text) if not re.fullmatch(r"(19|20)\d{2}", m.group(1)) or m.group(3) != "年"]
     if not found:
         return ""
-    for term in q.measure_terms:
-        at = text.find(term)
-        if at >= 0:
-            near = min(found, key=lambda m: min(abs(m.start() - at), abs(m.end() - at)))
-            return _figure_text(near)
+    of_kind = [m for m in found if any((m.group(2) or "") + (m.group(3) or "") == u or (m.group(3) or "").startswith(u)
+                                       for u in q.units)]
+    found = of_kind or found  # 几成 is answered by the percentage, not by "3个"
+    counted = re.search(r"(?:多少|几)([个名家项次处户件位所条座支块场批类种间套栋])", q.text)
+    if counted:  # "多少个网格" is answered by "292个", not by "500户"
+        found = [m for m in found if (m.group(3) or "").startswith(counted.group(1))] or found
+    places = [m.start() for term in q.measure_terms for m in re.finditer(re.escape(term), text)]
+    if places:  # the figure nearest to what is counted, wherever the sentence names it
+        return _figure_text(min(found, key=lambda m: min(min(abs(m.start() - at), abs(m.end() - at)) for at in places)))
     for m in found:  # the first figure stated with a unit is likelier the answer than a bare one
         if m.group(2) or m.group(3):
             return _figure_text(m)

@@ -30,6 +30,9 @@ _CLAUSE_END = re.compile(r"(?<=[，；：])")
 # In a place list or a comparison each side needs room: a longer sentence keeps only its clauses
 # that hold a question term (or a figure, for "多少" questions).
 CLAUSE_TRIM_TOKENS = 50
+# What an article's header line and a citation number cost in a budgeted context, about.
+HEADER_TOKENS = 16
+MIN_SIDE_TOKENS = 12  # less than this says nothing: the side is left out
 
 
 def estimate_tokens(text: str) -> int:
@@ -94,7 +97,7 @@ def _budgeted(docs, shown, evidence, budget: int, count: TokenCounter, q: Questi
         ranked = [Candidate(n, docs[n - 1], docs[n - 1].page_content[:120], {}) for n in shown]
     order = ranked
     if spread:  # every place (or report) its best sentence first, then each paragraph its best
-        group = (lambda c: (c.doc.metadata["doc"], c.doc.metadata["article"])) if q.per_article else (
+        group = (lambda c: (c.doc.metadata["doc"], c.doc.metadata["article"])) if q.per_article and len(q.places) < 2 else (
             lambda c: c.place)
         pool = [c for c in evidence.candidates if c.n in allowed]  # a side may match only by its paragraph
         firsts, seen, taken = [], set(), set()
@@ -110,12 +113,21 @@ def _budgeted(docs, shown, evidence, budget: int, count: TokenCounter, q: Questi
         share = max(budget // max(groups, 1) - 12, 20)
         order = ([_cut(_trimmed(c, q, count), share, count) for c in firsts[:groups]]
                  + [_trimmed(c, q, count) for c in firsts[groups:] + [c for c in ranked if id(c) not in taken]])
+    sides = len({group(c) for c in firsts}) if spread else 1
     chosen: list[Candidate] = []
-    for c in order:
+    for i, c in enumerate(order):
         if any(x.sentence == c.sentence for x in chosen):
             continue
         if not chosen or count(_render(docs, chosen + [c])) <= budget:
             chosen.append(c)  # the best sentence always goes in, whatever its length
+        elif i < sides:  # a side of the comparison still gets its say, in what room is left
+            room = budget - count(_render(docs, chosen)) - HEADER_TOKENS
+            while room >= MIN_SIDE_TOKENS:
+                shorter = _cut(c, room, count)
+                if count(_render(docs, chosen + [shorter])) <= budget:
+                    chosen.append(shorter)
+                    break
+                room -= 4
     return _render(docs, chosen)
 
 

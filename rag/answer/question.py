@@ -139,9 +139,13 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
             continue
         named = (len(word) >= 3 and word[-1] in "省市区县" and word not in _NOT_PLACE
                  and not (_NOT_PLACE_END.search(word) and not word.endswith("山区")))
-        city = len(word) >= 2 and freq.get(word, 0) > 0 and word not in _NOT_REGIONS  # 深圳, 杭州: in the dictionary
+        # 深圳, 杭州: a place name in jieba's dictionary (suffixed words are judged by `named`)
+        city = len(word) >= 2 and word[-1] not in "省市区县" and freq.get(word, 0) > 0 and word not in _NOT_REGIONS
         if (named or city) and not (in_corpus and in_corpus(word)):
             q.unknown_places.append(word)
+    # "深圳南山区": the city in front of a district is said once, with the district
+    q.unknown_places = [w for w in q.unknown_places
+                        if not any(u != w and (w in u or w + u in text) for u in q.unknown_places)]
     if q.unknown_places:  # "杭州有没有像岑溪那样…": asked about 杭州, not 岑溪
         models = {r.place for start, r in found for m in _REFERENCE.finditer(text) if m.start(1) <= start < m.end(1)}
         q.places = [p for p in q.places if p not in models]
@@ -421,9 +425,12 @@ _UNIT_CUES = (
     (re.compile(r"多少户|几户"), ("户",)),
     (re.compile(r"多大|面积|多少平|几平|多少亩|几亩"), ("平方米", "平米", "亩", "公顷")),
     (re.compile(r"多长|多远|几公里|多少公里|多少米"), ("公里", "千米", "米")),
-    (re.compile(r"(?:多少|(?<!哪)几)(?:个|名|位)?(?:人|观众|居民|群众|党员|志愿者|老人|老年人|干部|学生|儿童|青少年|骑手|乡贤"
-                r"|会员|社工|网格员|委员|专家|人才|人员|工作者|孩子|家庭)|人数"), ("人", "名", "位", "人次", "户")),
 )
+# Who is counted when a figure question counts people (the head noun after 多少: "多少观众观看" →
+# 观众, but "多少个居民网格" → 网格, no person).
+PERSON_NOUNS = frozenset("人 人员 观众 居民 群众 党员 志愿者 老人 老年人 干部 学生 儿童 少年儿童 青少年 骑手 乡贤 会员 社工 "
+                         "网格员 委员 专家 人才 工作者 社区工作者 孩子 学员 村民 职工".split())
+PERSON_UNITS = ("人", "名", "位", "人次", "户")
 # A figure asked "per day" (日均) is not answered by a total: the sentence must say the same rate.
 RATES = {"日均": ("日均", "每天", "每日", "一天"), "每天": ("日均", "每天", "每日", "一天"), "每日": ("日均", "每天", "每日", "一天"),
          "每周": ("每周", "周均"), "每月": ("每月", "月均", "一个月"), "月均": ("每月", "月均", "一个月"),
@@ -432,6 +439,15 @@ RATES = {"日均": ("日均", "每天", "每日", "一天"), "每天": ("日均"
 
 # 个 is left out: users count anything with it, whatever the document's measure word.
 _CLASSIFIER = re.compile(r"(?:多少|(?<!哪)几)([名家项次处户件位所条座支块场批类种间套栋本期届])")
+
+
+def _counts_people(text: str) -> bool:
+    for cue in re.finditer(r"多少|(?<!哪)几", text):
+        tail = re.split(r"[，,。？?！!；;、]", text[cue.end():], maxsplit=1)[0]
+        nouns = [w for w, flag in pos_tags(tail) if flag.startswith(("n", "r")) or w in PERSON_NOUNS]
+        if nouns and nouns[-1] in PERSON_NOUNS:
+            return True
+    return False
 
 
 def expected_units(text: str) -> list[str]:
@@ -443,6 +459,8 @@ def expected_units(text: str) -> list[str]:
     m = _CLASSIFIER.search(text)
     if m:
         return [m.group(1)] + (["人次"] if m.group(1) == "次" else [])
+    if "人数" in text or _counts_people(text):
+        return list(PERSON_UNITS)
     for cue, units in _UNIT_CUES:
         if cue.search(text):
             return list(units)

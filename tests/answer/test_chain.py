@@ -99,7 +99,8 @@ def test_unreachable_endpoint_falls_back_to_extractive(real_index):
 def test_comparison_sees_both_places(answerer):
     r = answerer.ask("莱阳市的物业改革和辽阳市的“红色物业”有什么区别？")
     assert {"莱阳市", "辽阳市"} <= {c.place for c in r.citations}
-    assert "信托" in r.answer and "红色物业" in r.answer
+    lines = [line for line in r.answer.splitlines() if line.startswith("- ")]
+    assert len(lines) == 2 and "红色物业" in r.answer and all("物业" in line for line in lines)
 
 
 def test_places_of_a_province(answerer):

@@ -38,17 +38,19 @@ def test_rare_terms_weigh_more_than_common_ones(real_index, places):
 
 
 def test_a_paraphrase_with_no_shared_word_is_answered(weigh):
-    """快递小哥 / 外卖小哥 are the reports' 新就业群体 and 骑手: the sentence vectors see it."""
-    q, _, evidence = weigh("汕头那边给送外卖的小哥们弄了啥服务")
+    """送外卖的人 are the reports' 新就业群体 and 骑手: the sentence vectors see it."""
+    q, _, evidence = weigh("汕头给送外卖的人提供了啥服务")
     assert evidence.answerable
     assert any("骑手" in c.sentence or "新就业群体" in c.sentence for c in evidence.candidates[:3])
 
 
 def test_a_named_practice_may_be_set_earlier_in_the_paragraph(weigh):
-    text = "打造关爱老年群体“丰彩桑榆”品牌，开展助老活动。2025年以来开展活动163场次，服务覆盖老年人4522人次。"
-    q, docs, evidence = weigh("汕头市金丰社区“丰彩桑榆”品牌2025年以来服务老年人多少人次？", [_doc(text)])
+    """"打造“丰彩桑榆”品牌…。2025年以来…服务覆盖老年人4522人次。": the figure's sentence
+    does not repeat the name, the paragraph sets it earlier."""
+    q, docs, evidence = weigh("汕头市金丰社区“丰彩桑榆”品牌2025年以来服务老年人多少人次？")
     assert evidence.answerable
-    assert compose(q, evidence).startswith("4522人次[1]。")  # a figure question leads with the figure
+    answer = compose(q, evidence)
+    assert answer.startswith("4522人次[")  # a figure question leads with the figure
 
 
 def test_a_figure_of_another_kind_does_not_answer(weigh):

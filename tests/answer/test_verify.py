@@ -2,16 +2,12 @@
 swapped numbers, swapped places and claims from no paragraph, while passing the true sentences."""
 import random
 import re
-from pathlib import Path
-
 import pytest
 
+from casedata import CASES
 from rag.parse import parse_text
 from rag.answer.question import place_aliases
 from rag.answer.verify import Source, check, split_sentences, verify_answer
-
-CASES = Path(__file__).resolve().parents[1] / "data" / "cases"
-
 
 @pytest.fixture(scope="module")
 def corpus():
