@@ -444,6 +444,7 @@ _CLASSIFIER = re.compile(r"(?:多少|(?<!哪)几)([名家项次处户件位所�
 def _counts_people(text: str) -> bool:
     for cue in re.finditer(r"多少|(?<!哪)几", text):
         tail = re.split(r"[，,。？?！!；;、]", text[cue.end():], maxsplit=1)[0]
+        tail = re.sub(r"^[个名位]", "", tail)  # "几个人": jieba would read 个人 (individual)
         nouns = [w for w, flag in pos_tags(tail) if flag.startswith(("n", "r")) or w in PERSON_NOUNS]
         if nouns and nouns[-1] in PERSON_NOUNS:
             return True
