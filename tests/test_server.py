@@ -21,7 +21,7 @@ KEY = "test-key-123"
 
 @pytest.fixture(scope="module")
 def server(real_index_dir, tmp_path_factory):
-    from ui_helpers import clean_env, free_port, wait_for_http
+    from ui_helpers import clean_env, free_port, stop, wait_for_http
 
     root = tmp_path_factory.mktemp("serve")
     index_dir = root / "index"
@@ -38,12 +38,7 @@ def server(real_index_dir, tmp_path_factory):
         wait_for_http(base + "/health", proc, log)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(proc)
 
 
 @pytest.fixture

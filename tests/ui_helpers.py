@@ -34,3 +34,13 @@ def clean_env(**extra: str) -> dict[str, str]:
     env.update(GRADIO_ANALYTICS_ENABLED="False", NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
     env.update(extra)
     return env
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server started for a test: politely, then firmly."""
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)

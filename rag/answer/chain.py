@@ -121,8 +121,6 @@ class Answerer(RunnableAnswerer):
             answer, refused = self._refusal(q, query, evidence), True
         elif backend == "extractive":
             answer = compose(q, evidence, evidence.places, self.scorer.model.place_threshold)
-            for line in answer.splitlines(keepends=True):  # streamed line by line, like a model
-                yield {"type": "token", "text": line}
         else:
             try:
                 for token in self._generate(q, standalone, docs, evidence):

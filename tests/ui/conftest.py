@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from ui_helpers import clean_env, free_port, wait_for_http  # noqa: F401 - also used by test modules
+from ui_helpers import clean_env, free_port, stop, wait_for_http  # noqa: F401 - also used by test modules
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
@@ -42,12 +42,7 @@ def ui_server(real_index_dir, tmp_path_factory):
         wait_for_http(url, proc, log)
         yield Server(url, root, index_dir, uploads, proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(proc)
 
 
 @pytest.fixture(scope="session")
