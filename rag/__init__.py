@@ -25,7 +25,7 @@ _EXPORTS = {
     "open_index": "api", "build_index": "api", "answerer": "api",
     "CaseIndex": "index", "IngestReport": "index",
     "HybridRetriever": "retriever",
-    "Answerer": "chain", "ChainConfig": "chain", "Turn": "chain",
+    "Answerer": "answer.chain", "ChainConfig": "answer.chain", "Turn": "answer.chain",
     "AnswerResult": "schema", "Citation": "schema", "SentenceCheck": "schema",
     "to_markdown": "export", "to_docx": "export",
     "RagError": "errors", "InputError": "errors", "IndexUnusableError": "errors",

@@ -376,6 +376,7 @@ def test_page_text_is_chinese_and_for_users(page):
         assert english not in body
     assert "rag model" not in body and "pip " not in body
     open_tab(page, "文档管理")
+    page.wait_for_selector("#upload .wrap", state="attached", timeout=30_000)
     drop = page.evaluate("getComputedStyle(document.querySelector('#upload .wrap'), '::after').content")
     assert "拖到这里" in drop
 
