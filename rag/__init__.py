@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 # Bump when parsing changes: documents parsed by an older parser are re-parsed on the next ingest.
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 
 _EXPORTS = {
     "Settings": "config", "get_settings": "config",

@@ -1,8 +1,12 @@
 """Find an article's place (province / city / county) in its title, byline and opening text."""
 from __future__ import annotations
 
+import csv
+import importlib.util
 import re
 from collections import Counter
+from functools import lru_cache
+from pathlib import Path
 
 from .schema import Place, strip_suffix
 
@@ -104,7 +108,48 @@ def _complete(place: Place, text: str) -> Place:
             if re.search(rf"{short_name}(?:{re.escape(best.city or best.county)})", text):
                 best = best.model_copy(update={"province": province})
                 break
+    if not best.province or (best.county and not best.city):
+        best = _from_gazetteer(best)
     return best
+
+
+def _from_gazetteer(place: Place) -> Place:
+    """Levels the article never states ("汾阳市" with no province anywhere), from the national
+    table of administrative divisions, when the name is unique in China (or unique within the
+    province the text gives)."""
+    matches = [chain for chain in gazetteer().get(place.name, []) if not place.province or chain[0] == place.province]
+    if len(matches) != 1:
+        return place
+    province, city = matches[0]
+    if place.county:
+        return Place(province=province, city=place.city or city, county=place.county)
+    return Place(province=province, city=place.city)
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> dict[str, list[tuple[str, str]]]:
+    """Every province-, city- and county-level name → [(province, city)] it may belong to, from
+    the GB/T 2260 code table shipped with the `cpca` package (read as a file: importing cpca needs
+    pandas). A code is PPCCDD000000: its province is PP0000000000, its city PPCC00000000."""
+    spec = importlib.util.find_spec("cpca")
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    path = Path(spec.submodule_search_locations[0]) / "resources" / "adcodes.csv"
+    try:
+        with path.open(encoding="utf-8") as f:
+            rows = {row["adcode"][:6]: row["name"] for row in csv.DictReader(f)}
+    except (OSError, KeyError, csv.Error):
+        return {}
+    table: dict[str, list[tuple[str, str]]] = {}
+    for code, name in rows.items():
+        if code.endswith("0000"):
+            continue  # a province itself
+        province = rows.get(code[:2] + "0000", "")
+        city = "" if code.endswith("00") else rows.get(code[:4] + "00", "")
+        if city in ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"):
+            city = ""
+        table.setdefault(name, []).append((province, city))
+    return table
 
 
 # Regions users name instead of provinces or cities. Geography, not tuning: the macro-regions

@@ -51,6 +51,19 @@ def test_place_hierarchy_is_completed_from_the_body(docs):
     assert docs["004"].articles[0].place.full == "广西壮族自治区梧州市岑溪市"
 
 
+def test_levels_the_text_never_states_come_from_the_national_table(docs):
+    # the 汾阳 articles never say 山西 or 吕梁: users asking about 山西 or 中部 still find them
+    assert [a.place for a in docs["001"].articles] == [Place(province="山西省", city="吕梁市", county="汾阳市")] * 2
+
+
+def test_a_name_shared_by_several_places_is_left_as_the_text_gives_it():
+    from rag.places import _from_gazetteer, gazetteer
+    assert len(gazetteer()["鼓楼区"]) > 1
+    assert _from_gazetteer(Place(county="鼓楼区")) == Place(county="鼓楼区")
+    assert _from_gazetteer(Place(province="福建省", county="鼓楼区")) == Place(province="福建省", city="福州市", county="鼓楼区")
+    assert _from_gazetteer(Place(province="江苏省", county="鼓楼区")) == Place(province="江苏省", county="鼓楼区")  # 南京 or 徐州
+
+
 def test_titles_bylines_and_kickers(docs):
     a = docs["000"].articles[0]
     assert a.title == "广西壮族自治区岑溪市：探索“党建+文艺”赋能基层治理新路径"
