@@ -29,6 +29,9 @@ from ..text import arabic_numbers, figure_values, key_terms, normalise
 from .question import Question, names_other_locality
 
 MODEL_FILE = Path(__file__).with_name("evidence_model.json")
+_COMPARES = re.compile(r"相比|比较|对比|比起|比一比|区别|差别|不一样|异同|谁[更多少快好]")
+# what answers "哪一年 / 什么时候 / 哪个朝代": a year, a dynasty, a decade
+_TIME = re.compile(r"\d{4}\s*年|[夏商周秦汉晋隋唐宋元明清]朝|[秦汉隋唐宋元明清]代|\d+\s*世纪|\d+\s*年代")
 _QUALIFIER_BEFORE = re.compile(r"之前|以前|此前|原来|原先|起初|最初")
 # A figure as reports write one: digits, or a numeral with a counting word (两个, 三十名); not the
 # numerals of set phrases ("一套组合拳", "三化六好").
@@ -279,7 +282,8 @@ class EvidenceScorer:
 
     def assess(self, q: Question, docs: list[Document], query_vector: np.ndarray) -> Evidence:
         """Do the retrieved paragraphs answer the question? Decided on evidence, for every backend."""
-        if q.unknown_places and not q.places and not q.excluded:
+        if q.unknown_places and not q.excluded and (not q.places or _COMPARES.search(q.text)):
+            # "杭州的共富工坊跟烟台的幸福工坊比": one side of a comparison is missing
             return Evidence(False, f"已导入的文档中没有关于{'、'.join(q.unknown_places)}的报道。", clear=True)
         pool = list(enumerate(docs, start=1))
         if q.excluded:
@@ -309,7 +313,7 @@ class EvidenceScorer:
             return Evidence(True, "", listing, listing=True, best=1.0)
         candidates = self.candidates(q, query_vector, pool)
         if q.asks_when:
-            candidates = [c for c in candidates if re.search(r"\d{4}\s*年", c.sentence)]
+            candidates = [c for c in candidates if _TIME.search(c.sentence)]
         if q.numeric:  # a "多少" question is answered by a sentence with a figure in it
             candidates = [c for c in candidates if not c.features.get("figure_missing")]
         if q.units:  # "多少钱" is not answered by a count of people: a figure of the kind asked

@@ -26,7 +26,7 @@ _NAME = re.compile(r"叫什么|叫啥|什么名字|啥名|名称|称作|叫做�
 _PER_ARTICLE = re.compile(r"两篇|各篇|分别|各自|不同|区别|异同|比较|对比|有啥不一样|有什么不一样|差别|差异")
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,24})[”\"」』]")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
-_WHEN = re.compile(r"哪一年|哪年|何年|何时|什么时候|啥时候|哪个时间|几几年")
+_WHEN = re.compile(r"哪一年|哪年|何年|何时|什么时候|啥时候|哪个时间|几几年|哪个朝代|什么朝代|哪朝|哪个年代|什么年代")
 _RATE_QUALIFIERS = re.compile(r"日均|每天|每日|每周|每月|每年|月均|年均|人均|平均|全年|一年|首次|首个")
 _NUMERIC_CUE = re.compile(r"多少|(?<!哪)几[个名家项次处成人万户件位所条座支]?|比例|百分之几|占比|多大|多长")
 _EXCLUDE = re.compile(r"除了|除去|除开|除")
@@ -143,6 +143,8 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
         city = len(word) >= 2 and word[-1] not in "省市区县" and freq.get(word, 0) > 0 and word not in _NOT_REGIONS
         if (named or city) and not (in_corpus and in_corpus(word)):
             q.unknown_places.append(word)
+        elif not (named or city) and (head := _place_head(word)) and not (in_corpus and in_corpus(head)):
+            q.unknown_places.append(head)  # 苏州工业园区: a zone of a city the corpus lacks
     # "深圳南山区": the city in front of a district is said once, with the district
     q.unknown_places = [w for w in q.unknown_places
                         if not any(u != w and (w in u or w + u in text) for u in q.unknown_places)]
@@ -317,6 +319,24 @@ def _localities(text: str, q: Question, in_corpus: Callable[[str], bool]) -> lis
     return list(dict.fromkeys(out))
 
 
+def _place_head(word: str) -> str:
+    """"苏州工业园区" → 苏州: the place name jieba's dictionary knows at the start of a longer
+    place word, if any."""
+    tags = _word_tags()
+    for size in (3, 2):
+        head = word[:size]
+        if len(word) > size and tags.get(head) == "ns" and head not in _NOT_REGIONS:
+            return head
+    return ""
+
+
+@lru_cache(maxsize=1)
+def _word_tags() -> dict[str, str]:
+    segmenter()
+    import jieba.posseg
+    return jieba.posseg.dt.word_tag_tab
+
+
 def _may_be_place(word: str) -> bool:
     """jieba reads "地方安排市" as 地方 / 安排 / 市: a verb or a pronoun inside is no place name."""
     return not any(flag.startswith(("v", "r", "p", "u", "d")) or w in ("地方", "城市", "地区")
@@ -438,7 +458,7 @@ RATES = {"日均": ("日均", "每天", "每日", "一天"), "每天": ("日均"
 
 
 # 个 is left out: users count anything with it, whatever the document's measure word.
-_CLASSIFIER = re.compile(r"(?:多少|(?<!哪)几)([名家项次处户件位所条座支块场批类种间套栋本期届])")
+_CLASSIFIER = re.compile(r"(?:多少|(?<!哪)几)([名家项次处户件位所条座支块场批类种间套栋本期届部台辆张棵])")
 
 
 def _counts_people(text: str) -> bool:
