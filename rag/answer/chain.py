@@ -30,7 +30,7 @@ from ..validate import clean_question
 from .compose import compose
 from .context import build_context, context_numbers
 from .evidence import Evidence, EvidenceModel, EvidenceScorer, default_model
-from .question import Question, analyse, depends_on_previous, place_aliases
+from .question import Question, analyse, depends_on_previous, kind_of, place_aliases, split_parts
 from .verify import Source, verify_answer
 from ..runnable import RunnableAnswerer
 
@@ -106,12 +106,17 @@ class Answerer(RunnableAnswerer):
         timings: dict[str, float] = {}
 
         q, standalone, query = self._understand(question, history or [], notes)
+        parts = self._parts(q, question) if standalone == question else []
         t = time.perf_counter()
         yield {"type": "status", "text": "检索中…"}
-        k = cfg.k_places if q.wants_places else cfg.k_compare if q.comparison else cfg.k
-        docs = self._retrieve(q, query, k)
-        timings["retrieve"] = _ms(t)
+        docs = self._retrieve(q, query, self._k(q))
         evidence = self.weigh(q, docs, query)
+        # a question asking two things, which the documents answer: each part is answered in turn
+        if evidence.answerable and parts:
+            docs = self._retrieve_parts(parts, docs)
+            evidence = Evidence.of_parts([(pq, self.weigh(pq, docs, pquery)) for pq, pquery in parts])
+            notes += [f"问题中的“{pq.text}”在文档中没有找到答案" for pq, e in evidence.parts if not e.answerable]
+        timings["retrieve"] = _ms(t)
         notes += q.read_as()
 
         t = time.perf_counter()
@@ -220,6 +225,52 @@ class Answerer(RunnableAnswerer):
         row = self.index.store._row_of.get(doc.metadata.get("chunk_id", ""))
         return None if row is None else self.index.store.index.reconstruct(int(row))
 
+    def _k(self, q: Question) -> int:
+        cfg = self.config
+        return cfg.k_places if q.wants_places else cfg.k_compare if q.comparison else cfg.k
+
+    def _parts(self, q: Question, question: str) -> list[tuple[Question, str]]:
+        """A question asking two things ("…营收多少？罗定…拿几成回馈社区") as its parts, each
+        with its retrieval query; [] for a question asking one. A part that names no place is
+        about the places the whole question names; one with almost no words of its own ("要收钱不")
+        is looked up with the part before it. Lists of places are never split."""
+        if q.wants_places or q.unknown_places or q.excluded:
+            return []
+        texts: list[str] = []
+        for text in split_parts(question):
+            part = analyse(text, self.known_places, self._in_corpus)
+            if part.wants_places or part.unknown_places:
+                return []
+            if texts and not (part.terms or part.quoted):  # "一样不": nothing of its own to look up
+                texts[-1] += "，" + text
+            else:
+                texts.append(text)
+        if len(texts) < 2:
+            return []
+        parts = []
+        for i, text in enumerate(texts):
+            part = analyse(text, self.known_places, self._in_corpus)
+            query = text
+            if not part.places:
+                part.places, part.localities = list(q.places), part.localities or list(q.localities)
+                query = " ".join(q.places + [text])
+            if i and len(part.terms) < 2:
+                query = f"{texts[i - 1]} {query}"
+            part.readings = []  # how names were read is said once, for the whole question
+            self._per_place(part)
+            parts.append((part, query))
+        return parts
+
+    def _retrieve_parts(self, parts: list[tuple[Question, str]], docs: list[Document]) -> list[Document]:
+        """`docs` (the whole question's), then what each part retrieves of its own."""
+        docs, seen = list(docs), {d.id for d in docs}
+        for part, query in parts:
+            for d in self._retrieve(part, query, self._k(part)):
+                if d.id not in seen:
+                    seen.add(d.id)
+                    docs.append(d)
+        return docs
+
     def _retrieve(self, q: Question, query: str, k: int) -> list[Document]:
         """A comparison of places, "X在两篇报道里…" or "广东省有哪些地方…" also gets the best
         paragraphs of every place it names (of each of their reports), so one well-matching side
@@ -312,7 +363,12 @@ class Answerer(RunnableAnswerer):
     def _per_place(self, q: Question) -> None:
         """"山东那边的幸福工坊咋样": a province or region is answered per place of the index inside
         it (莱阳市, 芝罘区), one line each; a "哪些地方…" question lists them anyway."""
-        if q.wants_places or not q.places:
+        if not q.places:
+            return
+        # "烟台芝罘", "广西岑溪": the larger unit only says where the smaller one is
+        q.places = [p for p in q.places if not any(o != p and p in self._chains.get(o, "") for o in q.places)]
+        q.kind = kind_of(q)
+        if q.wants_places:
             return
         expanded: list[str] = []
         for place in q.places:

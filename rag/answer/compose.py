@@ -27,6 +27,12 @@ def compose(q: Question, evidence: Evidence, places: list[Candidate] | None = No
     comparison, a side whose best sentence is less likely than this is named by its report's
     title instead (it says nothing on the question)."""
     lines = [f"{r}：" for r in q.read_as()]
+    if evidence.parts:  # "…营收多少？…拿几成": each part answered in turn, a sentence said once
+        for part, part_evidence in evidence.parts:
+            if part_evidence.answerable:
+                lines += [line for line in _body(part, part_evidence, part_evidence.places, floor).splitlines()
+                          if line not in lines]
+        return "\n".join(lines)
     return "\n".join(lines + [_body(q, evidence, places or [], floor)])
 
 
@@ -97,8 +103,8 @@ def figure_for(q: Question, sentence: str) -> str:
 
 def _figure_text(m: re.Match) -> str:
     unit = m.group(3) or ""
-    if unit and not re.fullmatch(r"%|％|成|[个名家项次处人户件位所条座支元场批类种间套亩岁天年倍万亿]|人次|余[个名家项次处人户件位]|多", unit):
-        unit = unit[:1] if re.fullmatch(r"[个名家项次处人户件位所条座支元场批类种间套亩岁天年倍]", unit[:1]) else ""
+    if unit and not re.fullmatch(r"%|％|成|[个名家项次处人户件位所条座支元场批类种间套亩岁天年倍万亿部台辆张棵块栋本期届]|人次|余[个名家项次处人户件位]|多", unit):
+        unit = unit[:1] if re.fullmatch(r"[个名家项次处人户件位所条座支元场批类种间套亩岁天年倍部台辆张棵块栋本期届]", unit[:1]) else ""
     return f"{m.group(1)}{m.group(2) or ''}{unit}"
 
 

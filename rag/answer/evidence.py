@@ -119,6 +119,21 @@ class Evidence:
     # a clear refusal: nothing any backend could answer from (a place the corpus lacks, no
     # relevant paragraph at all); a generating backend is still asked the others
     clear: bool = False
+    # a question asking two things: each part with its own evidence, answered one after the other
+    parts: list[tuple[Question, Evidence]] = field(default_factory=list)
+
+    @classmethod
+    def of_parts(cls, parts: list[tuple[Question, Evidence]]) -> Evidence:
+        """Answerable when any part is; the candidates of all parts, best first."""
+        seen, candidates = set(), []
+        for c in sorted((c for _, e in parts for c in e.candidates), key=lambda c: -c.probability):
+            if (c.n, c.sentence) not in seen:
+                seen.add((c.n, c.sentence))
+                candidates.append(c)
+        answered = [e for _, e in parts if e.answerable]
+        reason = "" if answered else parts[0][1].reason
+        return cls(bool(answered), reason, candidates, best=max(e.best for _, e in parts),
+                   clear=all(e.clear for _, e in parts), parts=parts)
 
 
 @dataclass(frozen=True)

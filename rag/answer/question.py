@@ -135,7 +135,8 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
         q.unknown_places.append(word)
     freq = segmenter().dt.FREQ
     for word, flag in pos_tags(text):  # jieba knows 南山区 and 深圳 are places, though 山区 is not
-        if flag != "ns" or word in q.unknown_places or word in covered or any(k in word for k in aliases):
+        if (flag != "ns" or word in q.unknown_places or word in covered or any(k in word for k in aliases)
+                or any(r.written in word for r in q.readings)):  # 辽杨市, read as 辽阳市
             continue
         named = (len(word) >= 3 and word[-1] in "省市区县" and word not in _NOT_PLACE
                  and not (_NOT_PLACE_END.search(word) and not word.endswith("山区")))
@@ -166,11 +167,11 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
         q.units = expected_units(text)
         q.rates = [RATES[r] for r in RATES if r in text]
     q.alternatives = _alternatives(text)
-    q.kind = _kind(q)
+    q.kind = kind_of(q)
     return q
 
 
-def _kind(q: Question) -> str:
+def kind_of(q: Question) -> str:
     if q.wants_places:
         return "list"
     if q.per_article and len(q.places) < 2:
@@ -341,6 +342,32 @@ def _may_be_place(word: str) -> bool:
     """jieba reads "地方安排市" as 地方 / 安排 / 市: a verb or a pronoun inside is no place name."""
     return not any(flag.startswith(("v", "r", "p", "u", "d")) or w in ("地方", "城市", "地区")
                    for w, flag in pos_tags(word))
+
+
+# a piece of a question that asks something of its own ("…营收多少？…拿几成回馈社区")
+_ASKS = re.compile(r"多少|几|哪|啥|什么|怎么|怎样|咋|如何|吗|呢|是否|有没有|有无|为何|为什么|[不没否]$|没有$")
+
+
+def split_parts(text: str) -> list[str]:
+    """"汕头金丰的社区公司营收多少？罗定北区的科技课收益拿几成回馈社区" → its two questions. A
+    piece that asks nothing ("岑溪那两篇都算上：") joins the next; a short tag ("一样不") whose
+    words the caller finds empty is joined by the caller."""
+    pieces = [p.strip(" ，,：:") for p in re.split(r"[？?；;。！!]+", text)]
+    pieces = [p for p in pieces if p]
+    parts: list[str] = []
+    carry = ""
+    for piece in pieces:
+        if not _ASKS.search(piece):
+            carry += piece + "，"
+            continue
+        parts.append(carry + piece)
+        carry = ""
+    if carry:
+        if parts:
+            parts[-1] += "，" + carry.rstrip("，")
+        else:
+            parts.append(carry.rstrip("，"))
+    return parts
 
 
 def depends_on_previous(text: str, q: Question) -> bool:

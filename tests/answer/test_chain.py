@@ -168,3 +168,30 @@ def test_a_pronoun_follow_up_says_what_it_was_read_as(answerer):
     r = answerer.ask("它的收缴率到了多少？", history=[Turn(first.question, first.answer)])
     assert "93%" in r.answer
     assert any("“它”按上文理解为莱阳市" in n for n in r.notes)
+
+
+def test_a_question_asking_two_things_gets_both_answers(answerer):
+    r = answerer.ask("莱阳的物业费收缴率后来到几成了？汕头金丰社区公司2025年营收有多少")
+    assert not r.refused
+    assert "93%" in r.answer and "6.4万元" in r.answer
+    assert {c.place for c in r.citations} >= {"莱阳市", "汕头市"}
+
+
+def test_a_part_without_a_place_is_about_the_place_asked(answerer):
+    r = answerer.ask("辽阳社区工作者持证率多少？五险一金办了没有")
+    assert "30%" in r.answer and "五险一金" in r.answer
+    assert {c.place for c in r.citations} == {"辽阳市"}
+
+
+def test_the_city_in_front_of_a_district_only_says_where_it_is(answerer):
+    r = answerer.ask("烟台芝罘的幸福工坊带动了多少人就业？")
+    assert {c.place for c in r.citations} == {"芝罘区"}
+
+
+@pytest.mark.parametrize("question", [
+    "杭州的共富工坊跟烟台的幸福工坊相比有什么不一样？",  # one side of the comparison is missing
+    "汾阳老旧小区改造加装了多少部电梯？",  # 49个小区 is no count of lifts
+    "岑溪的牛娘戏是哪个朝代兴起的？",
+])
+def test_what_the_documents_do_not_say_is_refused(answerer, question):
+    assert answerer.ask(question).refused

@@ -1,7 +1,7 @@
 """Question analysis: what a question asks for, on the real index's place names."""
 import pytest
 
-from rag.answer.question import analyse
+from rag.answer.question import analyse, split_parts
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +72,27 @@ def test_review_findings(places):
     q = analyse("龙文区目前一共汇聚了多少名乡贤？", places)
     assert "目前" not in q.terms and "乡贤" in q.terms
     assert "哪几个" not in analyse("汕头市试点了哪几个社区？", places).terms
+
+
+@pytest.mark.parametrize("question, parts", [
+    ("莱阳物业费收缴率提到多少？汕头金丰社区食堂日均服务多少人次", ["莱阳物业费收缴率提到多少", "汕头金丰社区食堂日均服务多少人次"]),
+    # a piece that asks nothing leads into the next; a single question stays whole
+    ("岑溪两篇都看。治理剧编了多少部？", ["岑溪两篇都看，治理剧编了多少部"]),
+    ("哪些地方用信托制物业?", ["哪些地方用信托制物业"]),
+])
+def test_a_question_asking_two_things_is_split(question, parts):
+    assert split_parts(question) == parts
+
+
+def test_a_misspelt_place_with_its_suffix_is_read_not_unknown(places):
+    q = analyse("辽杨市社区工作者持证率到多少了", places)
+    assert q.places == ["辽阳市"] and q.unknown_places == []
+
+
+def test_a_zone_of_a_city_the_corpus_lacks_is_an_unknown_place(places):
+    assert analyse("苏州工业园区的社区合伙人怎么运作？", places).unknown_places == ["苏州"]
+
+
+def test_counted_in_measure_words_users_use(places):
+    assert analyse("汾阳加装了多少部电梯？", places).units == ["部"]
+    assert analyse("牛娘戏是哪个朝代兴起的？", places).asks_when
