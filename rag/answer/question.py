@@ -159,7 +159,7 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
     q.terms = [t for t in key_terms(unplaced, place_words)
                if t not in QUESTION_WORDS and not _WANTS_PLACES.fullmatch(t) and not _is_place_word(t, q)]
     q.quoted = [m.strip() for m in _QUOTED.findall(text) if len(m.strip()) >= 2]
-    if in_corpus:
+    if in_corpus and not q.wants_places:  # "除了汕头金丰社区，还有哪些地方…": 金丰 is no filter
         q.localities = _localities(text, q, in_corpus)
     q.verbs = [w for w, flag in pos_tags(text) if flag == "v" and w in q.terms]
     if q.numeric:

@@ -195,3 +195,10 @@ def test_the_city_in_front_of_a_district_only_says_where_it_is(answerer):
 ])
 def test_what_the_documents_do_not_say_is_refused(answerer, question):
     assert answerer.ask(question).refused
+
+
+def test_a_community_named_in_an_exclusion_does_not_filter_the_list(answerer):
+    # 罗定's paragraph names 石围社区: it is not "another community" than 金丰, which is excluded
+    r = answerer.ask("除了汕头金丰社区，还有哪些地方也在发展“社区合伙人”？")
+    assert {"罗定市", "殷都区"} <= {c.place for c in r.citations}
+    assert "汕头市" not in {c.place for c in r.citations}
