@@ -66,6 +66,37 @@ QUESTION_FEATURES = (
 TOP_SENTENCES = 3
 TOP_FIGURES = 5
 
+# "哪些地方…": whether a place qualifies is judged on all its candidates against the other places'.
+PLACE_FEATURES = (
+    "best_probability",  # the place's best sentence's probability
+    "share_of_top",  # that over the best place's
+    "similarity_gap",  # the place's closest sentence in meaning less the closest of all places (≤ 0)
+    "best_coverage",  # the largest share of the question's terms in one of its sentences
+    "best_paragraph_coverage",  # the same over its paragraphs
+    "rare_term_found",  # +1 / -1: one of its paragraphs holds the question's rarest word the documents use
+    "place_rank",  # 1 / rank of the place by its best probability
+)
+
+
+def place_features(by_place: dict[str, list[tuple[float, dict[str, float]]]]) -> dict[str, dict[str, float]]:
+    """`by_place`: each place's candidates as (probability, features)."""
+    best = {p: max(prob for prob, _ in cands) for p, cands in by_place.items() if cands}
+    if not best:
+        return {}
+    top = max(best.values()) or 1.0
+    closest = {p: max(f.get("sentence_similarity", 0.0) for _, f in by_place[p]) for p in best}
+    nearest_of_all = max(closest.values())
+    order = sorted(best, key=lambda p: -best[p])
+    return {p: {
+        "best_probability": best[p],
+        "share_of_top": best[p] / top,
+        "similarity_gap": closest[p] - nearest_of_all,
+        "best_coverage": max(f.get("sentence_coverage", 0.0) for _, f in by_place[p]),
+        "best_paragraph_coverage": max(f.get("paragraph_coverage", 0.0) for _, f in by_place[p]),
+        "rare_term_found": max(f.get("rare_term_found", 0.0) for _, f in by_place[p]),
+        "place_rank": 1.0 / (order.index(p) + 1),
+    } for p in best}
+
 
 def question_features(counts_something: bool, ranked: list[tuple[float, dict[str, float]]]) -> dict[str, float]:
     """`ranked`: (probability, features) of the candidates, best first; `counts_something`: the
@@ -165,6 +196,9 @@ class EvidenceModel:
     clear_threshold: float  # a best sentence below this: nothing relevant at all, for every backend
     meta: dict = field(default_factory=dict, compare=False, hash=False)
     place_share: float = 0.0  # …and a listed place reaches this share of the best place's probability
+    # does this place qualify for "哪些地方…"? (over PLACE_FEATURES); with it, place_threshold
+    # applies to its probability and place_share is not used
+    place: Logistic | None = None
 
     def probability(self, features: dict[str, float]) -> float:
         return self.sentence(features)
@@ -175,7 +209,8 @@ class EvidenceModel:
         return cls(sentence=Logistic(**data["sentence"]), question=Logistic(**data["question"]),
                    answer_threshold=data["thresholds"]["answer"], place_threshold=data["thresholds"]["place"],
                    clear_threshold=data["thresholds"]["clear"], meta=data.get("fitted", {}),
-                   place_share=data["thresholds"].get("place_share", 0.0))
+                   place_share=data["thresholds"].get("place_share", 0.0),
+                   place=Logistic(**data["place"]) if data.get("place") else None)
 
 
 @lru_cache(maxsize=1)
@@ -351,13 +386,18 @@ class EvidenceScorer:
         likely enough to answer and whose paragraph holds the name the question quotes
         (“红色物业”: a place that has no such thing does not have it)."""
         by_place: dict[str, Candidate] = {}
+        groups: dict[str, list[tuple[float, dict[str, float]]]] = {}
         for c in candidates:
-            if c.place and c.place not in by_place and c.place not in q.excluded:
-                by_place[c.place] = c
+            if c.place and c.place not in q.excluded:
+                by_place.setdefault(c.place, c)
+                groups.setdefault(c.place, []).append((c.probability, c.features))
+        quoted = [c for c in by_place.values() if all(phrase_in(p, c.doc.page_content) for p in q.quoted)]
+        if self.model.place is not None:
+            features = place_features(groups)
+            return [c for c in quoted if self.model.place(features[c.place]) >= self.model.place_threshold]
         top = max((c.probability for c in by_place.values()), default=0.0)
-        return [c for c in by_place.values() if c.probability >= self.model.place_threshold
-                and c.probability >= self.model.place_share * top
-                and all(phrase_in(p, c.doc.page_content) for p in q.quoted)]
+        return [c for c in quoted if c.probability >= self.model.place_threshold
+                and c.probability >= self.model.place_share * top]
 
 
 def _figure_features(q: Question, sentence: str) -> dict[str, float]:

@@ -58,3 +58,28 @@ def test_fit_chooses_the_middle_of_the_widest_best_run():
     assert fit.answer_metrics(pairs, 0.85)["false_refusal"] == round(2 / 3, 3)
     # every threshold in (0.3, 0.7] is perfect: 0.4, 0.5, 0.6, 0.7 on the grid; the middle is taken
     assert fit.choose(grid, lambda t: fit.answer_metrics(pairs, t)["balanced_accuracy"]) == 0.6
+
+
+def test_a_place_is_judged_against_the_other_places():
+    from rag.answer.evidence import place_features
+
+    groups = {
+        "莱阳市": [(0.9, {"sentence_similarity": 0.92, "sentence_coverage": 0.8, "paragraph_coverage": 0.9, "rare_term_found": 1.0})],
+        "汕头市": [(0.3, {"sentence_similarity": 0.88, "sentence_coverage": 0.2, "paragraph_coverage": 0.4, "rare_term_found": -1.0}),
+                  (0.1, {"sentence_similarity": 0.90, "sentence_coverage": 0.5, "paragraph_coverage": 0.4, "rare_term_found": 1.0})],
+    }
+    f = place_features(groups)
+    assert f["莱阳市"]["place_rank"] == 1.0 and f["汕头市"]["place_rank"] == 0.5
+    assert f["汕头市"]["share_of_top"] == 0.3 / 0.9
+    # the best of each signal over all of a place's sentences, not only its most probable one
+    assert f["汕头市"]["best_coverage"] == 0.5 and f["汕头市"]["rare_term_found"] == 1.0
+    assert round(f["汕头市"]["similarity_gap"], 6) == -0.02
+
+
+def test_the_shipped_model_has_a_place_model_fitted_on_more_lists():
+    from rag.answer.evidence import PLACE_FEATURES, default_model
+
+    model = default_model()
+    assert model.place is not None and set(model.place.weights) == set(PLACE_FEATURES)
+    assert "paraphrase2.jsonl" in model.meta["place_training_sets"]
+    assert "paraphrase_test.jsonl" not in model.meta["training_sets"] + model.meta["place_training_sets"]
