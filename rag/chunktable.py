@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     text TEXT, place TEXT, place_full TEXT, title TEXT, hash TEXT);
 CREATE UNIQUE INDEX IF NOT EXISTS chunks_id ON chunks (id);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (doc);
+CREATE INDEX IF NOT EXISTS chunks_hash ON chunks (hash);
 """
 COLUMNS = ("id", "paragraph_id", "doc", "article", "paragraph", "text", "place", "place_full", "title", "hash")
 META = ("paragraph_id", "doc", "article", "paragraph", "place", "place_full", "title", "hash")

@@ -730,20 +730,23 @@ class CaseIndex:
         if reuse:
             gone = [i for i, d in enumerate(doc_codes) if d in replaced]
             removed = old.removed | np.isin(old.codes[:, DOC], gone)
-            pairs = []
-            with self._db() as db:  # the replaced documents' vectors, for their unchanged chunks
-                for doc in sorted(replaced):
-                    pairs += [(r["row"], r["hash"]) for r in db.execute("SELECT row, hash FROM chunks WHERE doc=?", (doc,))]
-            if pairs:
-                vectors = vectorindex.vectors(self.store.index, np.array([r for r, _ in pairs]))
-                for (_, h), vector in zip(pairs, vectors):
-                    cache.setdefault(h, vector)
             report.reused += int((~removed).sum())
         new_chunks = []
         for d in incoming:
             for a in d.articles:
                 for p in a.body:
                     new_chunks.extend((p, c) for c in chunk_paragraph(p, self.chunk_tokens))
+        if reuse:  # a chunk whose text the base version has (same hash) keeps its vector
+            wanted = sorted({c.hash for _, c in new_chunks} - cache.keys())
+            pairs: dict[str, int] = {}
+            with self._db() as db:
+                for start in range(0, len(wanted), 500):
+                    part = wanted[start:start + 500]
+                    pairs.update((r["hash"], r["row"]) for r in db.execute(
+                        f"SELECT hash, row FROM chunks WHERE hash IN ({','.join('?' * len(part))})", part))
+            if pairs:
+                vectors = vectorindex.vectors(self.store.index, np.array(list(pairs.values())))
+                cache.update(zip(pairs, vectors))
         missing = {c.hash: c.embed_text for _, c in new_chunks if c.hash not in cache}  # hash → text, once each
         hashes = list(missing)
         fresh: dict[str, np.ndarray] = {}
