@@ -59,7 +59,7 @@ from .chunks import chunk_paragraph
 from .chunktable import CODES_FILE, DOC, REMOVED, ChunkTable
 from .chunktable import SCHEMA as CHUNKS_SCHEMA
 from .errors import IndexUnusableError, InputError, OldFormatError, RagError, StorageError
-from .lexical import BM25Index, tokenize
+from .lexical import BM25Index, tokenize_all
 from .loaders import SUPPORTED, load
 from .parse import assign_ids, parse_text
 from .schema import ParsedDoc
@@ -787,7 +787,7 @@ class CaseIndex:
         place_code = {tuple(p): i for i, p in enumerate(places)}
         new_vectors = np.zeros((len(new_chunks), dim), dtype=np.float32)
         new_codes = np.zeros((len(new_chunks), 2), dtype=np.int32)
-        rows, tokens = [], []
+        rows = []
         for n, (p, c) in enumerate(new_chunks):
             vector = cache.get(c.hash)
             if vector is None:
@@ -804,9 +804,9 @@ class CaseIndex:
                 doc_codes.append(p.doc)
             new_codes[n] = (doc_code[p.doc], place_code[place])
             rows.append((c.id, p.id, p.doc, p.article, p.paragraph, c.text, p.place.name, p.place.full, p.title, c.hash))
-            tokens.append(tokenize(c.embed_text, mode))
-            if progress and (n + 1) % 1000 == 0:
-                progress("分词", n + 1, len(new_chunks))
+        if progress and new_chunks:
+            progress("分词", 0, len(new_chunks))
+        tokens = tokenize_all([c.embed_text for _, c in new_chunks], mode)  # once, for new chunks only
         kept = int((~removed).sum())
         total = kept + len(new_chunks)
         # flat: merged on every write (cheap); HNSW: once placeholders pile up, or the kind changes

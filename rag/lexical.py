@@ -54,6 +54,56 @@ def tokenize(text: str, mode: str = "jieba+bigram", *, query: bool = False) -> l
     return tokens
 
 
+# Characters that split a text into pieces tokenised independently: whitespace and Chinese
+# punctuation are block boundaries for jieba (outside its re_han), never inside a CJK bigram
+# run, and never a token themselves, so a text's tokens are, as a bag, its pieces' tokens.
+_PIECE_BREAK = re.compile(r"[\s，。！？；：、“”‘’（）《》【】｜…—·]+")
+PIECE_MEMO_MAX = 200_000  # pieces remembered while tokenising one ingest (≈ 100 MB at most)
+
+
+def tokenize_many(texts: Iterable[str], mode: str = "jieba+bigram") -> list[list[str]]:
+    """Index tokens of many texts: as a bag, each row equals tokenize(text, mode) (BM25 counts,
+    it does not read order), computed once per distinct clause: a report's boilerplate, a title
+    heading every chunk of its article, a sentence quoted twice are segmented once."""
+    memo: dict[str, list[str]] = {}
+    out = []
+    for text in texts:
+        tokens: list[str] = []
+        for piece in _PIECE_BREAK.split(text):
+            if not piece:
+                continue
+            found = memo.get(piece)
+            if found is None:
+                if len(memo) >= PIECE_MEMO_MAX:
+                    memo.clear()
+                found = memo[piece] = tokenize(piece, mode)
+            tokens.extend(found)
+        out.append(tokens)
+    return out
+
+
+# From this many texts on, tokenising is spread over a process pool (one worker per core): each
+# worker pays about a second to load jieba's dictionary, which 20,000 chunks (≈ 30 s of
+# segmenting on one core) repay many times over.
+POOL_MIN_TEXTS = 20_000
+POOL_BATCH = 2_000
+
+
+def tokenize_all(texts: list[str], mode: str = "jieba+bigram") -> list[list[str]]:
+    """tokenize_many, in a process pool for big ingests."""
+    import os
+
+    workers = os.cpu_count() or 1
+    if len(texts) < POOL_MIN_TEXTS or workers < 2:
+        return tokenize_many(texts, mode)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    batches = [texts[i:i + POOL_BATCH] for i in range(0, len(texts), POOL_BATCH)]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return [row for batch in pool.map(tokenize_many, batches, [mode] * len(batches)) for row in batch]
+
+
 class BM25Index:
     def __init__(self, mode: str = "jieba+bigram") -> None:
         self.mode = mode
@@ -167,21 +217,25 @@ class BM25Index:
 
     @classmethod
     def load(cls, folder: str | Path, mode: str) -> BM25Index:
-        """Memory-mapped, without pickle: pages are read when a query touches them."""
-        import bm25s
-
+        """Memory-mapped, without pickle: pages are read when a query touches them. The files are
+        bm25s's (`bm25s.BM25.load(folder, mmap=True, …)` reads them, tests/test_lexical.py checks
+        it); they are read here the way that function does (np.load(mmap_mode="r",
+        allow_pickle=False) and the JSON vocabulary) because importing bm25s pulls in
+        scipy.sparse, 0.3 s of every CLI call."""
         folder = Path(folder)
-        engine = bm25s.BM25.load(folder, data_name=BM25_FILES["data"], indices_name=BM25_FILES["indices"],
-                                 indptr_name=BM25_FILES["indptr"], vocab_name=BM25_FILES["vocab"],
-                                 params_name=BM25_FILES["params"], mmap=True, allow_pickle=False,
-                                 show_progress=False)
         index = cls(mode)
-        index.vocab = engine.vocab_dict
-        index.data, index.indices, index.indptr = (engine.scores[k] for k in ("data", "indices", "indptr"))
-        index.tf = np.load(folder / TF_FILE, mmap_mode="r", allow_pickle=False)
-        index.row_lengths = np.load(folder / ROWS_FILE, mmap_mode="r", allow_pickle=False)
+
+        def array(name: str) -> np.ndarray:
+            return np.load(folder / name, mmap_mode="r", allow_pickle=False)
+
+        index.data, index.indices, index.indptr = (array(BM25_FILES[k]) for k in ("data", "indices", "indptr"))
+        index.vocab = json.loads((folder / BM25_FILES["vocab"]).read_text(encoding="utf-8"))
+        params = json.loads((folder / BM25_FILES["params"]).read_text(encoding="utf-8"))
+        index.tf, index.row_lengths = array(TF_FILE), array(ROWS_FILE)
+        if not isinstance(index.vocab, dict) or (params.get("k1"), params.get("b"), params.get("method")) != (K1, B, "lucene"):
+            raise ValueError("BM25 的参数文件或词表不是本程序写的")
         if not (len(index.data) == len(index.indices) == len(index.tf) == index.indptr[-1]) \
-                or len(index.indptr) != len(index.vocab) + 1 or engine.scores["num_docs"] != len(index.row_lengths):
+                or len(index.indptr) != len(index.vocab) + 1 or params.get("num_docs") != len(index.row_lengths):
             raise ValueError("BM25 的文件彼此不一致（条目数或行数不符）")
         return index
 

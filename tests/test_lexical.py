@@ -88,6 +88,21 @@ def test_save_and_load_round_trip(tmp_path):
     assert loaded.doc_freq("物业") == index.doc_freq("物业")
 
 
+def test_bm25s_reads_the_files_itself(tmp_path):
+    """The files are bm25s's own: bm25s.BM25.load(mmap=True, allow_pickle=False) opens them."""
+    import bm25s
+
+    from rag.lexical import BM25_FILES
+
+    index = BM25Index().build(DOCS)
+    index.save(tmp_path)
+    engine = bm25s.BM25.load(tmp_path, data_name=BM25_FILES["data"], indices_name=BM25_FILES["indices"],
+                             indptr_name=BM25_FILES["indptr"], vocab_name=BM25_FILES["vocab"],
+                             params_name=BM25_FILES["params"], mmap=True, allow_pickle=False)
+    terms = [t for t in tokenize("信托制物业", query=True) if t in engine.vocab_dict]
+    np.testing.assert_array_equal(np.asarray(engine.get_scores(terms), dtype=np.float32), index.scores("信托制物业"))
+
+
 def test_files_load_without_pickle(tmp_path):
     """Every array is a plain .npy that np.load(allow_pickle=False) reads, as bm25s.load does."""
     BM25Index().build(DOCS).save(tmp_path)
