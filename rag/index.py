@@ -80,10 +80,12 @@ Progress = Callable[[str, int, int], None]
 VERSION_NAME = re.compile(r"v\d{6}")  # the only names CURRENT may hold: never a path
 DOCS_DB = "docs.sqlite"
 INDEX_FILES = (DOCS_DB, VECTORS_FILE, CODES_FILE, *lexical.FILES, SENTENCE_VECTORS, SENTENCE_KEYS)
-# Opening hashes the files up to this size (SHA-256 runs at about 500 MB/s here: 32 MB ≈ 60 ms)
-# and checks only the size of bigger ones, which `rag check` hashes; docs.sqlite is checked by
-# SQLite itself as it is read, and fully by `rag check`.
-HASH_AT_OPEN_MAX_BYTES = 32 << 20
+# Opening hashes the files up to this size and checks only the size of bigger ones, which `rag
+# check` hashes; docs.sqlite is checked by SQLite itself as it is read, and fully by `rag check`.
+# SHA-256 runs at about 300 MB/s on this loaded machine: the small files of a 200,000-paragraph
+# index (manifest-sized arrays, vocabulary, parameters) cost a few ms; hashing the 30 MB arrays of
+# a 50,000-paragraph one cost 1.5 s of a 1.6 s open (benchmark, before this limit).
+HASH_AT_OPEN_MAX_BYTES = 4 << 20
 # Rows of replaced or removed documents are kept as placeholders until they are this share of all
 # rows: a merge rebuilds the HNSW graph (minutes at 200,000 rows), a placeholder costs a bit.
 MERGE_REMOVED_FRACTION = 0.25

@@ -136,31 +136,43 @@ class BM25Index:
         keep their term frequencies, and every score is recomputed for the new corpus."""
         out = BM25Index(self.mode)
         vocab = dict(self.vocab)
-        lengths = self.row_lengths.astype(np.int64)
-        keep_entry = np.ones(len(self.indices), dtype=bool)
+        lengths = np.asarray(self.row_lengths, dtype=np.int64)
+        counts = np.diff(self.indptr)  # old entries per column
+        indices, tf = np.asarray(self.indices), np.asarray(self.tf)
         if removed is not None and removed.any():
             lengths = np.where(removed, REMOVED, lengths)
-            keep_entry = ~removed[self.indices]
-        cols = np.repeat(np.arange(len(self.indptr) - 1, dtype=np.int64), np.diff(self.indptr))[keep_entry]
-        rows = self.indices[keep_entry].astype(np.int64)
-        tf = self.tf[keep_entry]
+            keep = ~removed[indices]
+            columns = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+            counts = np.bincount(columns[keep], minlength=len(counts))
+            indices, tf = indices[keep], tf[keep]
+        rows = indices.astype(np.int64)
         if compact:
             live = lengths != REMOVED
-            renumber = np.cumsum(live) - 1
-            rows = renumber[rows]
+            rows = (np.cumsum(live) - 1)[rows]  # renumbering keeps the order within each column
             lengths = lengths[live]
-        new_rows_, new_cols, new_tf, new_lengths = _entries(new_rows, vocab, first_row=len(lengths))
-        rows = np.concatenate([rows, new_rows_])
-        cols = np.concatenate([cols, new_cols])
-        tf = np.concatenate([tf, new_tf]).astype(np.uint16)
-        lengths = np.concatenate([lengths, new_lengths])
-        order = np.argsort(cols, kind="stable")  # CSC: column by column, rows ascending within
-        out.vocab = vocab
-        out.indices = rows[order].astype(np.int32)
-        out.tf = tf[order]
-        columns = cols[order]
+        new_r, new_c, new_tf, new_lengths = _entries(new_rows, vocab, first_row=len(lengths))
+        # Merge without sorting the old entries: they are in column order, rows ascending, and
+        # every new row comes after every old one, so in each column the new entries follow.
+        order = np.lexsort((new_r, new_c))
+        new_r, new_c, new_tf = new_r[order], new_c[order], new_tf[order]
+        counts = np.concatenate([counts, np.zeros(len(vocab) - len(counts), dtype=counts.dtype)])
+        new_counts = np.bincount(new_c, minlength=len(vocab))
         out.indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(columns, minlength=len(vocab)), out=out.indptr[1:])
+        np.cumsum(counts + new_counts, out=out.indptr[1:])
+        old_columns = np.repeat(np.arange(len(vocab), dtype=np.int64), counts)
+        new_before = np.concatenate([[0], np.cumsum(new_counts)[:-1]])  # new entries in earlier columns
+        old_through = np.cumsum(counts)  # old entries in this column and earlier ones
+        at_old = np.arange(len(rows), dtype=np.int64) + new_before[old_columns]
+        at_new = np.arange(len(new_r), dtype=np.int64) + old_through[new_c] if len(new_r) else np.zeros(0, np.int64)
+        total = len(rows) + len(new_r)
+        out.indices = np.empty(total, dtype=np.int32)
+        out.indices[at_old], out.indices[at_new] = rows, new_r
+        out.tf = np.empty(total, dtype=np.uint16)
+        out.tf[at_old], out.tf[at_new] = tf, new_tf
+        columns = np.empty(total, dtype=np.int64)
+        columns[at_old], columns[at_new] = old_columns, new_c
+        out.vocab = vocab
+        lengths = np.concatenate([lengths, new_lengths])
         out.row_lengths = lengths.astype(np.int32)
         out.data = _scores(out.tf, out.indices, columns, out.indptr, lengths)
         return out
