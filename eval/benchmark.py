@@ -315,6 +315,30 @@ def _chunks_of(corpus: Path, chunk_tokens: int = 400) -> list[tuple[str, dict]]:
     return out
 
 
+class ClauseTokenizer:
+    """The project's tokenizer with its clause memo (rag.lexical.tokenize_many), as a picklable
+    preprocess_func: the LangChain scenario tokenises exactly as this project does, so the two
+    differ in their stores and retrievers, not in their tokenisers."""
+
+    def __init__(self) -> None:
+        self.memo: dict[str, list[str]] = {}
+
+    def __call__(self, text: str) -> list[str]:
+        from rag.lexical import _PIECE_BREAK, tokenize
+
+        out: list[str] = []
+        for piece in _PIECE_BREAK.split(text):
+            if piece:
+                found = self.memo.get(piece)
+                if found is None:
+                    found = self.memo[piece] = tokenize(piece)
+                out.extend(found)
+        return out
+
+    def __getstate__(self):
+        return {"memo": {}}
+
+
 def langchain_build(corpus: Path, work: Path, spec: str) -> dict:
     import pickle
 
@@ -322,8 +346,6 @@ def langchain_build(corpus: Path, work: Path, spec: str) -> dict:
     from langchain_community.vectorstores import FAISS
 
     from rag.embeddings import load_embeddings
-    from rag.lexical import tokenize
-
     hashing = use_hashing()
     model = hashing if spec == HASHING_SPEC else load_embeddings(spec)
     t = time.perf_counter()
@@ -333,7 +355,7 @@ def langchain_build(corpus: Path, work: Path, spec: str) -> dict:
     vectors = model.embed_array(texts) if hasattr(model, "embed_array") else np.asarray(model.embed_documents(texts))
     embedding_s = time.perf_counter() - embed_t
     store = FAISS.from_embeddings(list(zip(texts, vectors.tolist())), model, metadatas=metas)
-    bm25 = BM25Retriever.from_texts(texts, metadatas=metas, preprocess_func=tokenize, k=100)
+    bm25 = BM25Retriever.from_texts(texts, metadatas=metas, preprocess_func=ClauseTokenizer(), k=100)
     (work / "lc").mkdir(parents=True, exist_ok=True)
     store.save_local(str(work / "lc"))
     with open(work / "lc" / "bm25.pkl", "wb") as f:
@@ -397,8 +419,6 @@ def langchain_increment(work: Path, extra: Path, spec: str) -> dict:
     warnings.simplefilter("ignore")
     from langchain_community.retrievers import BM25Retriever
 
-    from rag.lexical import tokenize
-
     hashing = use_hashing()
     store, bm25, _, _ = _langchain_open(work, hashing)
     t = time.perf_counter()
@@ -407,7 +427,7 @@ def langchain_increment(work: Path, extra: Path, spec: str) -> dict:
     store.add_embeddings(list(zip(texts, hashing.embed_array(texts).tolist())), metadatas=[m for _, m in chunks])
     all_texts = [d.page_content for d in bm25.docs] + texts
     all_metas = [d.metadata for d in bm25.docs] + [m for _, m in chunks]
-    bm25 = BM25Retriever.from_texts(all_texts, metadatas=all_metas, preprocess_func=tokenize, k=100)
+    bm25 = BM25Retriever.from_texts(all_texts, metadatas=all_metas, preprocess_func=ClauseTokenizer(), k=100)
     store.save_local(str(work / "lc"))
     with open(work / "lc" / "bm25.pkl", "wb") as f:
         pickle.dump(bm25, f)
