@@ -208,7 +208,13 @@ def rag_build(corpus: Path, work: Path, spec: str) -> dict:
 
 def rag_open(work: Path, spec: str) -> dict:
     use_hashing()
+    import rag.retriever  # noqa: F401  (imports outside the timing, as for LangChain: open_process_s has them)
+    import rag.store  # noqa: F401
+    from rag.embeddings import load_embeddings
     from rag.index import CaseIndex
+
+    if spec != HASHING_SPEC:  # the real model's own load is measured apart (model_load_s)
+        load_embeddings(spec)
 
     before = rss_mb()
     t = time.perf_counter()

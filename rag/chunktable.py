@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from typing import NamedTuple
 
 import numpy as np
 from langchain_core.documents import Document
@@ -32,6 +33,13 @@ CREATE INDEX IF NOT EXISTS chunks_hash ON chunks (hash);
 COLUMNS = ("id", "paragraph_id", "doc", "article", "paragraph", "text", "place", "place_full", "title", "hash")
 META = ("paragraph_id", "doc", "article", "paragraph", "place", "place_full", "title", "hash")
 Database = Callable[[], AbstractContextManager[sqlite3.Connection]]
+
+
+class ChunkKey(NamedTuple):
+    id: str
+    paragraph_id: str
+    doc: str
+    article: int
 
 
 def chunk_document(r: sqlite3.Row) -> Document:
@@ -77,6 +85,17 @@ class ChunkTable(Sequence):
                 for r in db.execute(f"SELECT row, {', '.join(COLUMNS)} FROM chunks "
                                     f"WHERE row IN ({','.join('?' * len(batch))})", batch):
                     out[r["row"]] = chunk_document(r)
+        return out
+
+    def keys(self, rows: list[int]) -> dict[int, ChunkKey]:
+        """row → what ranking needs of it (no text): read for a search's candidates."""
+        out: dict[int, ChunkKey] = {}
+        with self._db() as db:
+            for start in range(0, len(rows), 500):
+                batch = [int(r) for r in rows[start:start + 500]]
+                for r in db.execute(f"SELECT row, id, paragraph_id, doc, article FROM chunks "
+                                    f"WHERE row IN ({','.join('?' * len(batch))})", batch):
+                    out[r[0]] = ChunkKey(r[1], r[2], r[3], r[4])
         return out
 
     def row_of(self, chunk_id: str) -> int | None:

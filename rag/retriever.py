@@ -104,12 +104,12 @@ class HybridRetriever(BaseRetriever):
             for weight, hits in ((self.dense_weight if mode == "hybrid" else 1.0, dense), (self.bm25_weight, lexical)):
                 for rank, (row, _) in enumerate(hits):
                     fused[row] = fused.get(row, 0.0) + weight / (self.rrf_k + rank + 1)
-        chunks = self.store.chunks(list(fused))  # the candidates' metadata, in one read
+        chunks = self.store.chunk_keys(list(fused))  # the candidates' ids, in one read (no texts)
         best: dict[str, tuple[float, int]] = {}
         for row, score in fused.items():
             if row not in chunks:
                 continue
-            pid = chunks[row].metadata["paragraph_id"]
+            pid = chunks[row].paragraph_id
             if pid not in best or score > best[pid][0]:
                 best[pid] = (score, row)
         ranked = self._diversify(sorted(best.items(), key=lambda item: -item[1][0]), k,
@@ -139,7 +139,7 @@ class HybridRetriever(BaseRetriever):
         return fused
 
     def _diversify(self, ranked: list[tuple[str, tuple[float, int]]], k: int, decay: float,
-                   chunks: dict[int, Document]):
+                   chunks: dict):
         if decay >= 1.0:
             return ranked[:k]
         chosen: list[tuple[str, tuple[float, int]]] = []
@@ -147,12 +147,12 @@ class HybridRetriever(BaseRetriever):
         pool = list(ranked)
         while pool and len(chosen) < k:
             def adjusted(item):
-                meta = chunks[item[1][1]].metadata
-                return item[1][0] * decay ** per_article.get(f"{meta['doc']}:{meta['article']}", 0)
+                key = chunks[item[1][1]]
+                return item[1][0] * decay ** per_article.get(f"{key.doc}:{key.article}", 0)
             best = max(pool, key=adjusted)
             pool.remove(best)
-            meta = chunks[best[1][1]].metadata
-            key = f"{meta['doc']}:{meta['article']}"
+            chosen_key = chunks[best[1][1]]
+            key = f"{chosen_key.doc}:{chosen_key.article}"
             per_article[key] = per_article.get(key, 0) + 1
             chosen.append(best)
         return chosen

@@ -24,7 +24,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
 from . import vectorindex
-from .chunktable import ChunkTable, RowsById
+from .chunktable import ChunkKey, ChunkTable, RowsById
 from .errors import IndexUnusableError
 from .vectorindex import faiss
 
@@ -60,6 +60,17 @@ class FaissStore(VectorStore):
         if self.read_only:
             return self.docs.rows(rows)
         return {int(r): self.docs[r] for r in rows}
+
+    def chunk_keys(self, rows: list[int]) -> dict[int, ChunkKey]:
+        """row → (id, paragraph_id, doc, article): what ranking needs, without the texts."""
+        if self.read_only:
+            return self.docs.keys(rows)
+        out = {}
+        for r in rows:
+            d = self.docs[r]
+            out[int(r)] = ChunkKey(d.id, d.metadata.get("paragraph_id", d.id), d.metadata.get("doc", ""),
+                                   d.metadata.get("article", 0))
+        return out
 
     def mask(self, place: str | None = None, doc: str | None = None) -> np.ndarray | None:
         """Rows of `doc` and `place` (contained in the place's name or its whole chain); None: all."""
