@@ -572,13 +572,14 @@ def print_table(results: list[dict], embedding: str) -> None:
             cells = []
             for r in rows:
                 v = r.get(key)
-                cells.append(f"{fmt.format(v) if v is not None else '—':>16}")
+                cells.append(f"{(fmt.format(v) if v is not None else '—')[:15]:>16}")
             if ours is not None:
                 for r in rows:
                     if r is ours:
                         continue
                     a, b = ours.get(key), r.get(key)
-                    ok = isinstance(a, (int, float)) and isinstance(b, (int, float)) and a and key not in ("paragraphs", "chunks")
+                    ok = isinstance(a, (int, float)) and isinstance(b, (int, float)) and a >= 0.01 \
+                        and key not in ("paragraphs", "chunks", "model_load_s")
                     cells.append(f"{(b / a):>15.1f}x" if ok else f"{'':>16}")
             print(f"{key:30}" + "".join(cells))
         print()

@@ -14,7 +14,7 @@ Layout of an index folder (format 2)::
 
 Opening reads no row: the FAISS file and the arrays are memory-mapped, texts are read from
 docs.sqlite by row when a result needs them. Opening a 200,000-paragraph index takes well under
-a second (README, "Scale").
+a second (README, "Speed and memory at scale").
 
 Every change builds a new version beside the live one and then swaps CURRENT, so a crash
 mid-ingest leaves the previous version usable. Chunks whose text is unchanged keep their vectors:
