@@ -123,12 +123,14 @@ def test_opening_reads_no_chunk_text(tiny_index, monkeypatch):
     index, _ = tiny_index
     root = index.root
     index.close()
-    calls = []
-    original = index_module.ChunkTable.rows
-    monkeypatch.setattr(index_module.ChunkTable, "rows", lambda self, rows: calls.append(rows) or original(self, rows))
+    texts, keys = [], []
+    read_texts, read_keys = index_module.ChunkTable.rows, index_module.ChunkTable.keys
+    monkeypatch.setattr(index_module.ChunkTable, "rows", lambda self, rows: texts.append(rows) or read_texts(self, rows))
+    monkeypatch.setattr(index_module.ChunkTable, "keys", lambda self, rows: keys.append(rows) or read_keys(self, rows))
     opened = CaseIndex(root)
-    assert calls == [] and isinstance(opened.bm25.data, np.memmap)
-    assert opened.retriever(k=1).search("信托制物业") and len(calls) == 1
+    assert texts == keys == [] and isinstance(opened.bm25.data, np.memmap)
+    # a search reads its candidates' ids once, and no chunk text (the paragraphs come from SQLite)
+    assert opened.retriever(k=1).search("信托制物业") and len(keys) == 1 and texts == []
 
 
 def test_check_names_an_old_format_and_repair_upgrades_it(tiny_index):
