@@ -27,9 +27,9 @@ def _fail(exc: RagError) -> None:
     raise typer.Exit(exc.exit_code)
 
 
-def _open_index(index_dir, embedding, *, load: bool = True):
+def _open_index(index_dir, embedding, *, load: bool = True, search: bool = True):
     s = get_settings(index_dir=index_dir, embedding=embedding)
-    index = s.open_index(load=load)
+    index = s.open_index(load=load, search=search)
     for note in index.notes:  # e.g. a damaged CURRENT, read past
         err.print(f"[yellow]注意[/yellow]：{note}", highlight=False)
     return index, s
@@ -168,7 +168,7 @@ def remove(doc: str, index_dir: Optional[Path] = IndexOpt) -> None:
 def list_docs(index_dir: Optional[Path] = IndexOpt, as_json: bool = typer.Option(False, "--json")) -> None:
     """列出已导入的文档、文章和地点。"""
     try:
-        index, _ = _open_index(index_dir, None)
+        index, _ = _open_index(index_dir, None, search=False)  # documents only: no model, faiss or jieba
     except RagError as exc:
         _fail(exc)
     docs = index.documents()

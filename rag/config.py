@@ -67,10 +67,10 @@ class Settings(BaseSettings):
         config.fit_small_local_model(self.local_context_tokens)
         return config
 
-    def open_index(self, *, load: bool = True):
+    def open_index(self, *, load: bool = True, search: bool = True):
         from .index import CaseIndex
 
-        return CaseIndex(self.index_dir, self.embedding, self.chunk_tokens, self.lexical, load=load)
+        return CaseIndex(self.index_dir, self.embedding, self.chunk_tokens, self.lexical, load=load, search=search)
 
     def endpoint_editable(self, host: str) -> bool:
         """Whether the UI's endpoint boxes are shown and honoured, for a UI listening on `host`."""

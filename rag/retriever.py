@@ -23,6 +23,7 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableConfig
 from pydantic import ConfigDict
 
+from . import vectorindex
 from .lexical import BM25Index
 from .store import FaissStore, _embed_query
 
@@ -103,13 +104,16 @@ class HybridRetriever(BaseRetriever):
             for weight, hits in ((self.dense_weight if mode == "hybrid" else 1.0, dense), (self.bm25_weight, lexical)):
                 for rank, (row, _) in enumerate(hits):
                     fused[row] = fused.get(row, 0.0) + weight / (self.rrf_k + rank + 1)
+        chunks = self.store.chunk_keys(list(fused))  # the candidates' ids, in one read (no texts)
         best: dict[str, tuple[float, int]] = {}
         for row, score in fused.items():
-            pid = self.store.docs[row].metadata["paragraph_id"]
+            if row not in chunks:
+                continue
+            pid = chunks[row].paragraph_id
             if pid not in best or score > best[pid][0]:
                 best[pid] = (score, row)
         ranked = self._diversify(sorted(best.items(), key=lambda item: -item[1][0]), k,
-                                 overrides.get("article_decay", self.article_decay))
+                                 overrides.get("article_decay", self.article_decay), chunks)
         paragraphs = self.paragraph_lookup([pid for pid, _ in ranked])
         out = []
         for pid, (score, row) in ranked:
@@ -117,7 +121,7 @@ class HybridRetriever(BaseRetriever):
             if doc_ is None:
                 continue
             meta = dict(doc_.metadata)
-            meta.update(score=round(score, 6), chunk_id=self.store.docs[row].id, **detail.get(row, {}))
+            meta.update(score=round(score, 6), chunk_id=chunks[row].id, **detail.get(row, {}))
             out.append(Document(id=pid, page_content=doc_.page_content, metadata=meta))
         return out
 
@@ -134,7 +138,8 @@ class HybridRetriever(BaseRetriever):
             fused[row] = alpha * dn + (1 - alpha) * bn
         return fused
 
-    def _diversify(self, ranked: list[tuple[str, tuple[float, int]]], k: int, decay: float):
+    def _diversify(self, ranked: list[tuple[str, tuple[float, int]]], k: int, decay: float,
+                   chunks: dict):
         if decay >= 1.0:
             return ranked[:k]
         chosen: list[tuple[str, tuple[float, int]]] = []
@@ -142,43 +147,26 @@ class HybridRetriever(BaseRetriever):
         pool = list(ranked)
         while pool and len(chosen) < k:
             def adjusted(item):
-                meta = self.store.docs[item[1][1]].metadata
-                return item[1][0] * decay ** per_article.get(f"{meta['doc']}:{meta['article']}", 0)
+                key = chunks[item[1][1]]
+                return item[1][0] * decay ** per_article.get(f"{key.doc}:{key.article}", 0)
             best = max(pool, key=adjusted)
             pool.remove(best)
-            meta = self.store.docs[best[1][1]].metadata
-            key = f"{meta['doc']}:{meta['article']}"
+            chosen_key = chunks[best[1][1]]
+            key = f"{chosen_key.doc}:{chosen_key.article}"
             per_article[key] = per_article.get(key, 0) + 1
             chosen.append(best)
         return chosen
 
     def _mask(self, place: str | None, doc: str | None) -> np.ndarray | None:
-        if not place and not doc:
-            return None
-        mask = np.ones(len(self.store), dtype=bool)
-        for row, d in enumerate(self.store.docs):
-            meta = d.metadata
-            if doc and meta.get("doc") != doc:
-                mask[row] = False
-            elif place and place not in meta.get("place_full", "") and place not in meta.get("place", ""):
-                mask[row] = False
-        return mask
+        return self.store.mask(place, doc)
 
     def _dense(self, query: str, mask: np.ndarray | None) -> list[tuple[int, float]]:
-        vector = _embed_query(self.store.embeddings, query).reshape(1, -1).astype(np.float32)
-        fetch = len(self.store) if mask is not None else min(self.fetch_k, len(self.store))
-        scores, rows = self.store.index.search(vector, fetch)
-        out = []
-        for score, row in zip(scores[0], rows[0]):
-            if row >= 0 and (mask is None or mask[row]):
-                out.append((int(row), float(score)))
-                if len(out) >= self.fetch_k:
-                    break
-        return out
+        vector = _embed_query(self.store.embeddings, query)
+        return vectorindex.search(self.store.index, vector, min(self.fetch_k, len(self.store)), mask)
 
     def _lexical(self, query: str, mask: np.ndarray | None) -> list[tuple[int, float]]:
         scores = self.bm25.scores(query)
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
-        top = np.argsort(-scores)[: self.fetch_k]
+        top = vectorindex.top_k(scores, self.fetch_k)  # a selection, not a sort of every row
         return [(int(r), float(scores[r])) for r in top if scores[r] > 0]

@@ -2,8 +2,8 @@
 own model, so that whether a paragraph answers a question can be judged sentence by sentence on
 meaning (快递员 ≈ 新就业群体), not only on the words the two share.
 
-Stored beside the chunk vectors as ``sentences.npy`` (float32, no pickle) and
-``sentences.json`` (one key per row). A key is a hash of the normalised sentence, so an
+Stored beside the chunk vectors as ``sentences.npy`` (float32, no pickle, memory-mapped when
+opened) and ``sentences.json`` (one key per row, read on the first lookup, not at open). A key is a hash of the normalised sentence, so an
 unchanged sentence keeps its vector across re-ingests, and the same sentence in two paragraphs
 is embedded once.
 """
@@ -34,15 +34,31 @@ def scored_sentences(paragraph: str) -> list[str]:
 
 
 class SentenceVectors:
-    def __init__(self, keys: list[str], vectors: np.ndarray) -> None:
-        if len(keys) != len(vectors):
+    def __init__(self, keys: list[str] | None, vectors: np.ndarray, keys_file: Path | None = None) -> None:
+        if keys is not None and len(keys) != len(vectors):
             raise ValueError(f"{len(keys)} sentence keys for {len(vectors)} vectors")
-        self.keys = keys
+        self._keys = keys
+        self._keys_file = keys_file  # read on first use when keys is None
         self.vectors = vectors
-        self._row = {k: i for i, k in enumerate(keys)}
+        self._row_of: dict[str, int] | None = None
+
+    @property
+    def keys(self) -> list[str]:
+        if self._keys is None:
+            keys = json.loads(self._keys_file.read_text(encoding="utf-8"))
+            if not isinstance(keys, list) or len(keys) != len(self.vectors):
+                raise ValueError(f"{self._keys_file} 与句向量的条数不一致")
+            self._keys = keys
+        return self._keys
+
+    @property
+    def _row(self) -> dict[str, int]:
+        if self._row_of is None:
+            self._row_of = {k: i for i, k in enumerate(self.keys)}
+        return self._row_of
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return len(self.vectors)
 
     def get(self, sentence: str) -> np.ndarray | None:
         row = self._row.get(sentence_key(sentence))
@@ -51,13 +67,25 @@ class SentenceVectors:
     @classmethod
     def build(cls, paragraphs: Iterable[str], embed: Callable[[list[str]], np.ndarray], dim: int,
               previous: SentenceVectors | None = None,
-              progress: Callable[[int, int], None] | None = None) -> tuple[SentenceVectors, int]:
+              progress: Callable[[int, int], None] | None = None,
+              keep_previous: bool = False) -> tuple[SentenceVectors, int]:
         """Vectors for every sentence of `paragraphs`; those `previous` has are reused. Returns
-        the vectors and how many sentences were embedded now."""
+        the vectors and how many sentences were embedded now. keep_previous: `previous`'s rows
+        come first and stay, and only sentences it lacks are added (an append-only ingest)."""
         wanted: dict[str, str] = {}
         for text in paragraphs:
             for s in scored_sentences(text):
                 wanted.setdefault(sentence_key(s), s)
+        if keep_previous and previous is not None and previous.vectors.shape[1:] == (dim,):
+            have = previous._row
+            added = [k for k in wanted if k not in have]
+            fresh = np.zeros((len(added), dim), dtype=np.float32)
+            for start in range(0, len(added), BATCH):
+                part = added[start:start + BATCH]
+                fresh[start:start + len(part)] = embed([wanted[k] for k in part])
+                if progress:
+                    progress(min(start + BATCH, len(added)), len(added))
+            return cls(previous.keys + added, np.concatenate([previous.vectors, fresh])), len(added)
         keys = list(wanted)
         vectors = np.zeros((len(keys), dim), dtype=np.float32)
         missing = []
@@ -85,6 +113,7 @@ class SentenceVectors:
         folder = Path(folder)
         if not (folder / VECTORS_FILE).exists():
             return None
-        vectors = np.load(folder / VECTORS_FILE, allow_pickle=False)
-        keys = json.loads((folder / KEYS_FILE).read_text(encoding="utf-8"))
-        return cls(keys, vectors)
+        vectors = np.load(folder / VECTORS_FILE, mmap_mode="r", allow_pickle=False)
+        if vectors.ndim != 2:
+            raise ValueError(f"句向量的形状 {vectors.shape} 不对")
+        return cls(None, vectors, folder / KEYS_FILE)

@@ -4,6 +4,10 @@ LangChain's own FAISS store pickles its docstore, and loading a pickle can execu
 vectors go to a FAISS file and the documents to JSON Lines, so loading an index never runs code
 from it. Another engine (a server-side vector database) can replace this class for corpora that
 outgrow one machine: the rest of the system only uses the `VectorStore` methods.
+
+A store built in memory holds its Documents in a list. A store opened from an index
+(`FaissStore.opened`) holds a `ChunkTable` instead: the texts stay in docs.sqlite and are read
+by row when a result needs them, and the FAISS file is memory-mapped (rag/vectorindex.py).
 """
 from __future__ import annotations
 
@@ -14,13 +18,15 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
+from . import vectorindex
+from .chunktable import ChunkKey, ChunkTable, RowsById
 from .errors import IndexUnusableError
+from .vectorindex import faiss
 
 VECTORS_FILE = "vectors.faiss"
 DOCS_FILE = "chunks.jsonl"
@@ -32,8 +38,54 @@ class FaissStore(VectorStore):
         self._embeddings = embeddings
         self.dim = dim
         self.index = faiss.IndexFlatIP(dim)
-        self.docs: list[Document] = []  # row i of the index is docs[i]
-        self._row_of: dict[str, int] = {}
+        self.docs: list[Document] | ChunkTable = []  # row i of the index is docs[i]
+        self._row_of: dict[str, int] | RowsById = {}
+
+    @classmethod
+    def opened(cls, index, embeddings: Embeddings, table: ChunkTable) -> FaissStore:
+        """A read-only store over an index's FAISS file and its chunk table."""
+        if index.ntotal != len(table):
+            raise IndexUnusableError(f"索引损坏：向量 {index.ntotal} 条，分块 {len(table)} 条，两者不一致。"
+                                     "请运行 rag check 修复，或重建索引：rag ingest --rebuild")
+        store = cls(embeddings, index.d)
+        store.index, store.docs, store._row_of = index, table, RowsById(table)
+        return store
+
+    @property
+    def read_only(self) -> bool:
+        return isinstance(self.docs, ChunkTable)
+
+    def chunks(self, rows: list[int]) -> dict[int, Document]:
+        """row → Document for these rows (rows of removed documents are absent)."""
+        if self.read_only:
+            return self.docs.rows(rows)
+        return {int(r): self.docs[r] for r in rows}
+
+    def chunk_keys(self, rows: list[int]) -> dict[int, ChunkKey]:
+        """row → (id, paragraph_id, doc, article): what ranking needs, without the texts."""
+        if self.read_only:
+            return self.docs.keys(rows)
+        out = {}
+        for r in rows:
+            d = self.docs[r]
+            out[int(r)] = ChunkKey(d.id, d.metadata.get("paragraph_id", d.id), d.metadata.get("doc", ""),
+                                   d.metadata.get("article", 0))
+        return out
+
+    def mask(self, place: str | None = None, doc: str | None = None) -> np.ndarray | None:
+        """Rows of `doc` and `place` (contained in the place's name or its whole chain); None: all."""
+        if self.read_only:
+            return self.docs.mask(place, doc)
+        if not place and not doc:
+            return None
+        mask = np.ones(len(self.docs), dtype=bool)
+        for row, d in enumerate(self.docs):
+            meta = d.metadata
+            if doc and meta.get("doc") != doc:
+                mask[row] = False
+            elif place and place not in meta.get("place_full", "") and place not in meta.get("place", ""):
+                mask[row] = False
+        return mask
 
     @property
     def embeddings(self) -> Embeddings:
@@ -51,6 +103,8 @@ class FaissStore(VectorStore):
 
     def add_vectors(self, vectors: np.ndarray, texts: list[str], metadatas: list[dict] | None = None, *,
                     ids: list[str] | None = None) -> list[str]:
+        if self.read_only:
+            raise TypeError("a store opened from an index is read-only: add through CaseIndex.ingest")
         metadatas = metadatas or [{} for _ in texts]
         ids = ids or [str(uuid.uuid4()) for _ in texts]
         if not (len(vectors) == len(texts) == len(metadatas) == len(ids)):
@@ -71,6 +125,8 @@ class FaissStore(VectorStore):
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
         if not ids:
             return False
+        if self.read_only:
+            raise TypeError("a store opened from an index is read-only: remove through CaseIndex.remove")
         drop = {self._row_of[i] for i in ids if i in self._row_of}
         if not drop:
             return False
@@ -86,12 +142,14 @@ class FaissStore(VectorStore):
         return True
 
     def vectors(self) -> np.ndarray:
-        if not self.docs:
+        if not len(self.docs):
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self.index.reconstruct_n(0, len(self.docs))
+        return vectorindex.vectors(self.index)
 
     def get_by_ids(self, ids: list[str], /) -> list[Document]:
-        return [self.docs[self._row_of[i]] for i in ids if i in self._row_of]
+        rows = [self._row_of.get(i) for i in ids]
+        found = self.chunks([r for r in rows if r is not None])
+        return [found[r] for r in rows if r is not None and r in found]
 
     # --- searching -------------------------------------------------------------------------
     def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
@@ -107,22 +165,24 @@ class FaissStore(VectorStore):
 
     def similarity_search_with_score_by_vector(self, embedding, k: int = 4, filter: Filter = None,
                                                **kwargs: Any) -> list[tuple[Document, float]]:
-        if not self.docs or k <= 0:
+        if not len(self.docs) or k <= 0:
             return []
         query = np.asarray(embedding, dtype=np.float32).reshape(1, self.dim)
         predicate = _as_predicate(filter)
-        fetch = len(self.docs) if predicate else min(k, len(self.docs))
-        scores, rows = self.index.search(query, fetch)
+        allowed = self.mask()
+        fetch = len(self.docs) if predicate else k
+        hits = vectorindex.search(self.index, query, fetch, allowed)
         out = []
-        for score, row in zip(scores[0], rows[0]):
-            if row < 0:
-                continue
-            doc = self.docs[row]
-            if predicate and not predicate(doc.metadata):
-                continue
-            out.append((doc, float(score)))
-            if len(out) >= k:
-                break
+        for start in range(0, len(hits), 500):
+            part = hits[start:start + 500]
+            docs = self.chunks([row for row, _ in part])
+            for row, score in part:
+                doc = docs.get(row)
+                if doc is None or (predicate and not predicate(doc.metadata)):
+                    continue
+                out.append((doc, score))
+                if len(out) >= k:
+                    return out
         return out
 
     def _select_relevance_score_fn(self) -> Callable[[float], float]:

