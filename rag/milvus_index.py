@@ -137,6 +137,18 @@ class MilvusCaseIndex(CaseIndex):
         return MilvusStore(embeddings, dim, self.milvus, create=True)
 
     def _build_vectors(self, embeddings, incoming, replaced, report, progress, reuse, known=None):
+        """rag.index's hook (format 1): the chunks go to Milvus; returns (store, lexicon)."""
+        return self._upsert_chunks(embeddings, incoming, replaced, report, progress, reuse, known)
+
+    def _build_rows(self, embeddings, folder, incoming, replaced, report, progress, reuse, known=None) -> dict:
+        """The same for rag.index's format-2 hook (`_build_rows`, branch of the FAISS/BM25 rework),
+        which expects a summary of what was built."""
+        store, lexicon = self._upsert_chunks(embeddings, incoming, replaced, report, progress, reuse, known)
+        chunks = len(store) - len(self._stale_chunks)
+        return {"kind": ENGINE, "rows": chunks, "chunks": chunks, "mode": lexicon.mode, "doc_codes": [],
+                "places": [], "merged": not reuse, "dim": store.dim, "store": store}
+
+    def _upsert_chunks(self, embeddings, incoming, replaced, report, progress, reuse, known=None):
         dim = getattr(embeddings, "dim", None) or len(embeddings.embed_query("维度"))
         store = self._writable_store(embeddings, dim, reuse)
         cache: dict[str, np.ndarray] = dict(known or {})
@@ -175,7 +187,10 @@ class MilvusCaseIndex(CaseIndex):
         self._stale_chunks = [i for i in old_ids if i not in wanted]
         return store, MilvusLexicon(store, mode)
 
-    def _write_manifest(self, folder: Path, spec: str, embeddings, store: MilvusStore, lexical: str) -> None:
+    def _write_manifest(self, folder: Path, spec: str, embeddings, built, lexical: str | None = None) -> None:
+        """`built`: the store (format-1 hook) or `_build_rows`'s summary (format 2)."""
+        store: MilvusStore = built["store"] if isinstance(built, dict) else built
+        lexical = lexical or built["mode"]
         with self._db(folder / DOCS_DB) as db:
             docs = {r["doc"]: r["content_hash"] for r in db.execute("SELECT doc, content_hash FROM documents")}
             hashes = {r["id"]: r["hash"] for r in db.execute("SELECT id, hash FROM paragraphs WHERE kind='body'")}

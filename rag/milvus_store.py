@@ -151,7 +151,27 @@ def milvus_client(settings: MilvusSettings):
         return client
 
 
+def close_milvus(settings: MilvusSettings) -> None:
+    """Close this process's client; for Milvus Lite also stop its in-process engine, which holds
+    the file (Milvus Lite lets one process at a time open it)."""
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.pop((settings.uri, settings.token, settings.db_name), None)
+    if client is not None:
+        client.close()
+    if settings.is_lite:
+        try:
+            from milvus_lite.server_manager import server_manager_instance
+        except ImportError:
+            return
+        server_manager_instance.release_server(str(Path(settings.uri).expanduser()))
+
+
 def unavailable(settings: MilvusSettings, exc: BaseException) -> MilvusUnavailableError:
+    if settings.is_lite and "open local milvus failed" in str(exc).lower():
+        return MilvusUnavailableError(
+            f"无法打开 Milvus Lite 文件 {settings.uri}：它可能正被另一个进程使用（Milvus Lite 同一时间只允许"
+            "一个进程打开，例如正在运行的 rag serve 或网页界面），或 milvus-lite 未安装、目录不可写。"
+            "多个进程共用索引时请使用 Milvus 服务（RAG_MILVUS_URI=http://主机:19530）。")
     where = f"Milvus Lite 文件 {settings.uri}" if settings.is_lite else f"Milvus 服务 {settings.shown_uri}"
     return MilvusUnavailableError(
         f"无法连接或使用{where}（集合 {settings.collection}）：{_reason(exc)}。"
@@ -391,6 +411,23 @@ class MilvusStore(VectorStore):
         self._cache.remember(chunk_id, doc, vector)
         return vector
 
+    def chunks(self, ids: list[str]) -> dict[str, Document]:
+        """The chunks of these ids that recent results brought (as FaissStore.chunks of the
+        FAISS/BM25 rework: the retriever's candidates' metadata in one read)."""
+        out = {}
+        for chunk_id in ids:
+            cached = self._cache.get(chunk_id)
+            if cached is not None:
+                out[chunk_id] = cached[0]
+        missing = [i for i in ids if i not in out]
+        if missing:
+            out.update((d.id, d) for d in self.get_by_ids(missing))
+        return out
+
+    def mask(self, place: str | None, doc: str | None) -> str | None:
+        """The retriever's filter as a Milvus expression (None: no filter)."""
+        return filter_expression(place, doc) or None
+
     def get_by_ids(self, ids: list[str], /) -> list[Document]:
         if not ids:
             return []
@@ -408,7 +445,7 @@ class MilvusStore(VectorStore):
         with self._calls():
             result = self.client.search(self.collection, data=[np.asarray(vector, dtype=np.float32).tolist()],
                                         anns_field="dense", limit=limit, filter=expression,
-                                        output_fields=["text", "dense", *META_FIELDS], search_params=search_params)
+                                        output_fields=["text", *META_FIELDS], search_params=search_params)
         return self._remember_hits(result[0], score=float)
 
     def bm25_hits(self, tokens: list[str], limit: int, expression: str = "") -> list[tuple[str, float]]:
