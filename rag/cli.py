@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Optional
@@ -239,14 +240,14 @@ def eval_retrieval(
     """比较 BM25、各嵌入模型和混合检索在评测集上的 recall@k 与 MRR。"""
     from .evaluate import eval_index_dir, retrieval_scores
     from .golden import load_golden
-    from .index import CaseIndex
 
     s = get_settings(index_dir=index_dir)
     try:
         items = load_golden(dataset)
         results: dict[str, dict] = {}
         for n, spec in enumerate(x.strip() for x in embeddings.split(",") if x.strip()):
-            index = CaseIndex(eval_index_dir(s.index_dir, spec), spec, s.chunk_tokens, s.lexical)
+            index = s.case_index(eval_index_dir(s.index_dir, spec), spec,
+                                 collection=f"{s.milvus_collection}_eval_{re.sub(r'[^A-Za-z0-9_]', '_', spec)}")
             index.ingest(corpus)
             if n == 0:
                 results["bm25"] = retrieval_scores(index, items, "bm25", k)

@@ -190,11 +190,16 @@ class _ChunkCache(OrderedDict):
 
     LIMIT = 50_000  # many concurrent searches' hits (a search brings at most 2 × fetch_k)
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()  # the UI searches from several threads
+
     def remember(self, chunk_id: str, doc: Document, vector: np.ndarray | None) -> None:
-        self[chunk_id] = (doc, vector)
-        self.move_to_end(chunk_id)
-        while len(self) > self.LIMIT:
-            self.popitem(last=False)
+        with self._lock:
+            self[chunk_id] = (doc, vector)
+            self.move_to_end(chunk_id)
+            while len(self) > self.LIMIT:
+                self.popitem(last=False)
 
 
 class _DocsView:
