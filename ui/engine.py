@@ -94,7 +94,7 @@ class Engine:
     def _live_version(self) -> str:
         """The version CURRENT names (only a version name, never a path), or the newest intact
         one when CURRENT is missing or damaged (as CaseIndex falls back)."""
-        probe = CaseIndex(self.root, load=False)
+        probe = self.settings.case_index(self.root, load=False)
         name, _ = probe.read_current()
         if name is not None:
             return name
@@ -121,7 +121,7 @@ class Engine:
                     if f.is_file():
                         _link_or_copy(f, folder / version / f.name)
                 (folder / "CURRENT").write_text(version, encoding="utf-8")
-                index = CaseIndex(folder, s.embedding, s.chunk_tokens, s.lexical)
+                index = s.case_index(folder, s.embedding)
                 return Snapshot(index=index, folder=folder, version=version)
             except FileNotFoundError:  # that version was replaced while being linked: take the new one
                 shutil.rmtree(folder, ignore_errors=True)
@@ -242,7 +242,7 @@ class Engine:
         with self._write_lock:
             try:
                 s = self.settings
-                yield CaseIndex(self.root, s.embedding, s.chunk_tokens, s.lexical, load=False)
+                yield s.case_index(self.root, s.embedding, load=False)
             finally:
                 self._reload()
     def add_files(self, files: list[str | Path], progress: Progress | None = None) -> tuple[IngestReport, list[tuple[str, str]]]:
