@@ -12,7 +12,7 @@ import typer.core
 from rich.console import Console
 
 from .config import get_settings
-from .errors import DataError, InputError, RagError
+from .errors import DataError, InputError, OldFormatError, RagError
 from .progress import ingest_progress
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="政策案例问答：带出处的检索与问答。")
@@ -92,7 +92,10 @@ def ingest(
 ) -> None:
     """导入或更新文档；未改动的段落不会重新计算向量。"""
     try:
-        index, _ = _open_index(index_dir, embedding, load=not rebuild)
+        try:
+            index, _ = _open_index(index_dir, embedding, load=not rebuild)
+        except OldFormatError:  # ingest upgrades it from the source text it keeps
+            index, _ = _open_index(index_dir, embedding, load=False)
         with ingest_progress(err) as bar:
             tasks: dict[str, int] = {}
 

@@ -212,35 +212,6 @@ class _DocsView:
         return self._cache[chunk_id][0]
 
 
-class _RowsView:
-    """FaissStore compatibility for code that asks `store._row_of.get(chunk_id)` and then
-    `store.index.reconstruct(row)` for a chunk's vector: rows are small integers handed out here."""
-
-    def __init__(self, store: MilvusStore) -> None:
-        self._store = store
-        self._row: dict[str, int] = {}
-        self._ids: list[str] = []
-        self._lock = threading.Lock()
-
-    def get(self, chunk_id: str, default=None):
-        if not chunk_id or self._store.vector_of(chunk_id) is None:
-            return default
-        with self._lock:
-            if chunk_id not in self._row:
-                self._row[chunk_id] = len(self._ids)
-                self._ids.append(chunk_id)
-            return self._row[chunk_id]
-
-    def __contains__(self, chunk_id: str) -> bool:
-        return self.get(chunk_id) is not None
-
-    def reconstruct(self, row: int) -> np.ndarray:
-        vector = self._store.vector_of(self._ids[row])
-        if vector is None:
-            raise KeyError(self._ids[row])
-        return vector
-
-
 class MilvusStore(VectorStore):
     def __init__(self, embeddings: Embeddings, dim: int, settings: MilvusSettings, *, create: bool = False) -> None:
         self._embeddings = embeddings
@@ -250,8 +221,6 @@ class MilvusStore(VectorStore):
         self.client = milvus_client(settings)
         self._cache = _ChunkCache()
         self.docs = _DocsView(self._cache)
-        self._row_of = _RowsView(self)
-        self.index = self._row_of  # store.index.reconstruct(row), as FAISS's
         self._count: int | None = None
         with self._calls():
             exists = self.client.has_collection(self.collection)

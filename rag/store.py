@@ -146,6 +146,11 @@ class FaissStore(VectorStore):
             return np.zeros((0, self.dim), dtype=np.float32)
         return vectorindex.vectors(self.index)
 
+    def vector_of(self, chunk_id: str) -> np.ndarray | None:
+        """A stored chunk's vector (the answer side compares the question with its paragraph)."""
+        row = self._row_of.get(chunk_id) if chunk_id else None
+        return None if row is None else self.index.reconstruct(int(row))
+
     def get_by_ids(self, ids: list[str], /) -> list[Document]:
         rows = [self._row_of.get(i) for i in ids]
         found = self.chunks([r for r in rows if r is not None])

@@ -162,3 +162,20 @@ def test_rag_list_loads_no_search_machinery(tiny_index):
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
     opened = CaseIndex(index.root, search=False)
     assert opened.store is None and [d["doc"] for d in opened.documents()] == ["laiyang.txt", "luoding.md"]
+
+
+def test_rag_ingest_with_files_upgrades_an_old_format_index(tiny_index):
+    """What `make demo` runs on an index an earlier release built."""
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    index, src = tiny_index
+    root = index.root
+    version = root / (root / "CURRENT").read_text().strip()
+    index.close()
+    _as_format_1(version)
+    result = CliRunner().invoke(app, ["ingest", str(src), "--index", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "旧格式" in result.output
+    assert CaseIndex(root).manifest["format"] == index_module.FORMAT_VERSION

@@ -222,8 +222,7 @@ class Answerer(RunnableAnswerer):
         return np.vstack(out).astype(np.float32)
 
     def _paragraph_vector(self, doc: Document) -> np.ndarray | None:
-        row = self.index.store._row_of.get(doc.metadata.get("chunk_id", ""))
-        return None if row is None else self.index.store.index.reconstruct(int(row))
+        return self.index.store.vector_of(doc.metadata.get("chunk_id", ""))
 
     def _k(self, q: Question) -> int:
         cfg = self.config
