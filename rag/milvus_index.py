@@ -25,7 +25,7 @@ from pydantic import ConfigDict
 from .chunks import chunk_paragraph
 from .embeddings import load_embeddings
 from .errors import IndexUnusableError
-from .index import CHECK_ADVICE, DOCS_DB, FORMAT_VERSION, HASHED_AT_OPEN, INDEX_FILES, CaseIndex, _sha256
+from .index import CHECK_ADVICE, DOCS_DB, FORMAT_VERSION, HASH_AT_OPEN_MAX_BYTES, INDEX_FILES, CaseIndex, _sha256
 from .lexical import tokenize
 from .milvus_store import (LITE_FILE, MilvusLexicon, MilvusSettings, MilvusStore, filter_expression,
                            milvus_client, unavailable)
@@ -84,9 +84,16 @@ class MilvusCaseIndex(CaseIndex):
         if not strict:  # rebuilding: only docs.sqlite is read
             return super()._open_version(version, strict)
         manifest = self._read_manifest(version)
-        problems = self.file_problems(version, manifest, HASHED_AT_OPEN)
+        recorded = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+        small = [name for name, entry in recorded.items() if name != DOCS_DB and isinstance(entry, dict)
+                 and isinstance(entry.get("size"), int) and entry["size"] <= HASH_AT_OPEN_MAX_BYTES]
+        problems = self.file_problems(version, manifest, small)
         if problems:
             raise IndexUnusableError(f"索引文件损坏（{version}）：{'；'.join(problems)}。{CHECK_ADVICE}")
+        if not self.search:  # documents only (rag list)
+            self._connect(version)
+            self.manifest, self.version_dir = manifest, version
+            return
         stored = manifest.get("store") or {}
         if stored.get("engine") != ENGINE:
             raise IndexUnusableError(

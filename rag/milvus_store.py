@@ -45,6 +45,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
+from .chunktable import ChunkKey
 from .errors import IndexUnusableError
 from .lexical import _CJK_RUN, tokenize
 from .store import _embed_documents, _embed_query
@@ -397,6 +398,11 @@ class MilvusStore(VectorStore):
         if missing:
             out.update((d.id, d) for d in self.get_by_ids(missing))
         return out
+
+    def chunk_keys(self, ids: list[str]) -> dict[str, ChunkKey]:
+        """What the retriever needs of its candidates (here a "row" is a chunk id)."""
+        return {i: ChunkKey(i, d.metadata["paragraph_id"], d.metadata["doc"], int(d.metadata["article"]))
+                for i, d in self.chunks(ids).items()}
 
     def mask(self, place: str | None, doc: str | None) -> str | None:
         """The retriever's filter as a Milvus expression (None: no filter)."""
