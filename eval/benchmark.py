@@ -347,14 +347,8 @@ class ClauseTokenizer:
                 out.extend(found)
         return out
 
-    def __getstate__(self):
-        return {"memo": {}}
-
 
 def langchain_build(corpus: Path, work: Path, spec: str) -> dict:
-    import pickle
-
-    from langchain_community.retrievers import BM25Retriever
     from langchain_community.vectorstores import FAISS
 
     from rag.embeddings import load_embeddings
@@ -367,26 +361,45 @@ def langchain_build(corpus: Path, work: Path, spec: str) -> dict:
     vectors = model.embed_array(texts) if hasattr(model, "embed_array") else np.asarray(model.embed_documents(texts))
     embedding_s = time.perf_counter() - embed_t
     store = FAISS.from_embeddings(list(zip(texts, vectors.tolist())), model, metadatas=metas)
-    bm25 = BM25Retriever.from_texts(texts, metadatas=metas, preprocess_func=ClauseTokenizer(), k=100)
-    (work / "lc").mkdir(parents=True, exist_ok=True)
-    store.save_local(str(work / "lc"))
-    with open(work / "lc" / "bm25.pkl", "wb") as f:
-        pickle.dump(bm25, f)
+    _langchain_save(store, work / "lc")
     total = time.perf_counter() - t
     return {"build_s": total, "build_embedding_s": embedding_s, "build_excl_embedding_s": total - embedding_s,
             "chunks": len(texts), "vector_index": "flat (langchain FAISS)", "build_peak_rss_mb": peak_rss_mb(),
             "index_mb": sum(f.stat().st_size for f in (work / "lc").iterdir()) / 1e6}
 
 
+def _langchain_save(store, folder: Path) -> None:
+    """FAISS's own file and the chunks as JSON: LangChain's save_local/load_local pickle the
+    docstore (and BM25Retriever has no save at all), and nothing here loads a pickle."""
+    import faiss
+
+    folder.mkdir(parents=True, exist_ok=True)
+    faiss.write_index(store.index, str(folder / "index.faiss"))
+    with open(folder / "chunks.jsonl", "w", encoding="utf-8") as f:
+        for row in range(store.index.ntotal):
+            doc_id = store.index_to_docstore_id[row]
+            doc = store.docstore.search(doc_id)
+            f.write(json.dumps({"id": doc_id, "text": doc.page_content, "metadata": doc.metadata},
+                               ensure_ascii=False) + "\n")
+
+
 def _langchain_open(work: Path, model):
-    import pickle
-
+    """The stores as a LangChain user without pickles opens them: FAISS read, the docstore from
+    JSON, BM25Retriever rebuilt from the texts (it has no persistence of its own)."""
+    import faiss
     from langchain_classic.retrievers import EnsembleRetriever
+    from langchain_community.docstore.in_memory import InMemoryDocstore
+    from langchain_community.retrievers import BM25Retriever
     from langchain_community.vectorstores import FAISS
+    from langchain_core.documents import Document
 
-    store = FAISS.load_local(str(work / "lc"), model, allow_dangerous_deserialization=True)
-    with open(work / "lc" / "bm25.pkl", "rb") as f:
-        bm25 = pickle.load(f)  # what its users do: BM25Retriever has no save of its own
+    folder = work / "lc"
+    rows = [json.loads(line) for line in (folder / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
+    docs = {r["id"]: Document(id=r["id"], page_content=r["text"], metadata=r["metadata"]) for r in rows}
+    store = FAISS(model, faiss.read_index(str(folder / "index.faiss")), InMemoryDocstore(docs),
+                  {i: r["id"] for i, r in enumerate(rows)})
+    bm25 = BM25Retriever.from_texts([r["text"] for r in rows], metadatas=[r["metadata"] for r in rows],
+                                    preprocess_func=ClauseTokenizer(), k=100)
     dense = store.as_retriever(search_kwargs={"k": 100})
     return store, bm25, dense, EnsembleRetriever(retrievers=[bm25, dense], weights=[0.7, 0.3])
 
@@ -425,7 +438,6 @@ def langchain_query(work: Path, spec: str, embedding: str, synthetic: bool) -> d
 
 def langchain_increment(work: Path, extra: Path, spec: str) -> dict:
     """Its usual path: add to FAISS, rebuild BM25Retriever from every text (it cannot add)."""
-    import pickle
     import warnings
 
     warnings.simplefilter("ignore")
@@ -439,10 +451,8 @@ def langchain_increment(work: Path, extra: Path, spec: str) -> dict:
     store.add_embeddings(list(zip(texts, hashing.embed_array(texts).tolist())), metadatas=[m for _, m in chunks])
     all_texts = [d.page_content for d in bm25.docs] + texts
     all_metas = [d.metadata for d in bm25.docs] + [m for _, m in chunks]
-    bm25 = BM25Retriever.from_texts(all_texts, metadatas=all_metas, preprocess_func=ClauseTokenizer(), k=100)
-    store.save_local(str(work / "lc"))
-    with open(work / "lc" / "bm25.pkl", "wb") as f:
-        pickle.dump(bm25, f)
+    BM25Retriever.from_texts(all_texts, metadatas=all_metas, preprocess_func=ClauseTokenizer(), k=100)
+    _langchain_save(store, work / "lc")
     return {"incremental_10_docs_s": time.perf_counter() - t}
 
 
