@@ -3,6 +3,7 @@ HNSW vector index, and the upgrade of an index written by the previous format.""
 import hashlib
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -99,13 +100,18 @@ def _as_format_1(version):
     (version / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
 
 
+def _closed_as_format_1(index) -> Path:
+    """The index's live version rewritten as the previous release wrote it; its root."""
+    root = index.root
+    index.close()
+    _as_format_1(root / (root / "CURRENT").read_text().strip())
+    return root
+
+
 def test_old_format_says_how_to_upgrade_and_ingest_upgrades_it(tiny_index):
     index, src = tiny_index
-    root = index.root
-    version = root / (root / "CURRENT").read_text().strip()
     before = {q: [d.id for d in index.retriever(k=3).search(q)] for q in QUERIES}
-    index.close()
-    _as_format_1(version)
+    root = _closed_as_format_1(index)
     with pytest.raises(OldFormatError) as info:
         CaseIndex(root)
     assert "旧格式 1" in str(info.value) and "rag ingest" in str(info.value)
@@ -135,10 +141,7 @@ def test_opening_reads_no_chunk_text(tiny_index, monkeypatch):
 
 def test_check_names_an_old_format_and_repair_upgrades_it(tiny_index):
     index, _ = tiny_index
-    root = index.root
-    version = root / (root / "CURRENT").read_text().strip()
-    index.close()
-    _as_format_1(version)
+    root = _closed_as_format_1(index)
     found = CaseIndex(root, load=False).check(repair=False)
     assert not found.ok and any("旧格式" in p for p in found.problems)
     repaired = CaseIndex(root, load=False).check()
@@ -171,10 +174,7 @@ def test_rag_ingest_with_files_upgrades_an_old_format_index(tiny_index):
     from rag.cli import app
 
     index, src = tiny_index
-    root = index.root
-    version = root / (root / "CURRENT").read_text().strip()
-    index.close()
-    _as_format_1(version)
+    root = _closed_as_format_1(index)
     result = CliRunner().invoke(app, ["ingest", str(src), "--index", str(root)])
     assert result.exit_code == 0, result.output
     assert "旧格式" in result.output
