@@ -106,13 +106,13 @@ class Answerer(RunnableAnswerer):
         timings: dict[str, float] = {}
 
         q, standalone, query = self._understand(question, history or [], notes)
-        parts = self._parts(q, question) if standalone == question else []
         t = time.perf_counter()
         yield {"type": "status", "text": "检索中…"}
         docs = self._retrieve(q, query, self._k(q))
         evidence = self.weigh(q, docs, query)
         # a question asking two things, which the documents answer: each part is answered in turn
-        if evidence.answerable and parts:
+        parts = self._parts(q, question) if evidence.answerable and standalone == question else []
+        if parts:
             docs = self._retrieve_parts(parts, docs)
             evidence = Evidence.of_parts([(pq, self.weigh(pq, docs, pquery)) for pq, pquery in parts])
             notes += [f"问题中的“{pq.text}”在文档中没有找到答案" for pq, e in evidence.parts if not e.answerable]
