@@ -11,7 +11,7 @@ import re
 
 from ..schema import headline
 from ..text import FIGURE, normalise
-from .evidence import Candidate, Evidence
+from .evidence import Candidate, Evidence, person_named
 from .question import Question
 
 # A comparison's line may hold a second sentence of the same side when it scores at least this
@@ -72,6 +72,8 @@ def _lead(q: Question, best: Candidate) -> str:
     if q.numeric:
         figure = figure_for(q, best.sentence)
         return f"{figure}[{best.n}]。" if figure else ""
+    if q.asks_person and (person := person_named(best.sentence)):
+        return f"{person}[{best.n}]。"
     if q.asks_name:  # only when the sentence names one thing the question does not already say
         names = [n for n in dict.fromkeys(_NAME_IN_QUOTES.findall(best.sentence)) if n not in q.text]
         if len(names) == 1:
@@ -92,6 +94,8 @@ def figure_for(q: Question, sentence: str) -> str:
     counted = re.search(r"(?:多少|几)([个名家项次处户件位所条座支块场批类种间套栋])", q.text)
     if counted:  # "多少个网格" is answered by "292个", not by "500户"
         found = [m for m in found if (m.group(3) or "").startswith(counted.group(1))] or found
+    if q.after_change:  # "后来调成了几个": "由11个…调整为19个" is answered by 19个
+        found = [m for m in found if re.search(r"(?:为|到|至|成)\s*$", text[:m.start()])] or found
     places = [m.start() for term in q.measure_terms for m in re.finditer(re.escape(term), text)]
     if places:  # the figure nearest to what is counted, wherever the sentence names it
         return _figure_text(min(found, key=lambda m: min(min(abs(m.start() - at), abs(m.end() - at)) for at in places)))

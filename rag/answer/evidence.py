@@ -25,7 +25,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from ..sentences import scored_sentences
-from ..text import arabic_numbers, figure_values, key_terms, normalise
+from ..text import FIGURE, arabic_numbers, figure_values, key_terms, normalise, pos_tags
 from .question import Question, names_other_locality
 
 MODEL_FILE = Path(__file__).with_name("evidence_model.json")
@@ -33,6 +33,16 @@ _COMPARES = re.compile(r"相比|比较|对比|比起|比一比|区别|差别|不
 # what answers "哪一年 / 什么时候 / 哪个朝代": a year, a dynasty, a decade
 _TIME = re.compile(r"\d{4}\s*年|[夏商周秦汉晋隋唐宋元明清]朝|[秦汉隋唐宋元明清]代|\d+\s*世纪|\d+\s*年代")
 _QUALIFIER_BEFORE = re.compile(r"之前|以前|此前|原来|原先|起初|最初")
+# what a figure a change arrives at follows: "调整为19个", "提升至93%", "从3万多人变为1万人"
+_CHANGED_TO = re.compile(r"(?:为|到|至|成)\s*$")
+# who a report names by office: "文旅行业党委书记黄耀强"
+_OFFICE = re.compile(r"(?:书记|主任|负责人|会长|社长|队长|站长|院长|局长|组长|部长|市长|区长|县长|镇长|理事长|主席|委员|代表"
+                     r"|创始人|发起人|老板|法人)$")
+# the hundred commonest Chinese surnames (公安部 2020 list), to tell a name jieba tags "nr" from a
+# word it mistags (岑溪市, 幸福感)
+_SURNAMES = frozenset("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩邓冯曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜"
+                      "崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔向常汤康易"
+                      "乔赖文阎")
 # A figure as reports write one: digits, or a numeral with a counting word (两个, 三十名); not the
 # numerals of set phrases ("一套组合拳", "三化六好").
 _HAS_FIGURE = re.compile(r"\d|[两三四五六七八九十百千万]+[个名家项次户件位所人元]")
@@ -51,6 +61,7 @@ FEATURES = (
     "unit_found",  # a figure of the kind asked for (元 for 多少钱, % for 几成) is in the sentence
     "quote_missing",  # the question quotes a name (“红色物业”) that the paragraph lacks
     "rare_term_found",  # +1 / -1: the paragraph holds the question's rarest word the documents use (老干部)
+    "change_found",  # +1 / -1: "后来调成了几个" and the sentence states a figure changed to ("调整为19个")
 )
 
 
@@ -316,6 +327,7 @@ class EvidenceScorer:
                 "quote_missing": float(bool(q.quoted) and not all(phrase_in(p, d.page_content) for p in q.quoted)),
                 "rare_term_found": 0.0 if not rarest else
                 (1.0 if rarest in normalise(d.metadata.get("title", "") + d.page_content) else -1.0),
+                "change_found": 0.0 if not q.after_change else (1.0 if changed_to(q, norm) else -1.0),
             }
             out.append(Candidate(n, d, sentence, features, self.model.probability(features)))
         out.sort(key=lambda c: (-c.probability, c.n))
@@ -370,6 +382,8 @@ class EvidenceScorer:
             candidates = [c for c in candidates if c.features.get("unit_found", 0.0) > 0]
         for wordings in q.rates:  # "日均多少人次" is not answered by a total
             candidates = [c for c in candidates if any(w in c.sentence for w in wordings)]
+        if q.asks_person:  # "党委书记叫啥名字" is not answered by "由社区党委书记担任法人"
+            candidates = [c for c in candidates if person_named(c.sentence)]
         if q.numeric and _QUALIFIER_BEFORE.search(q.text):  # "…之前的收缴率": only a "从…到…" figure answers it
             candidates = [c for c in candidates if re.search(r"[从由]\s*\d", c.sentence)]
         best = candidates[0].probability if candidates else 0.0
@@ -412,6 +426,27 @@ def _figure_features(q: Question, sentence: str) -> dict[str, float]:
     unit = bool(q.units) and any(re.search(rf"\d\s*(?:余|多)?(?:万|亿)?(?:余|多)?{re.escape(u)}", text) for u in q.units)
     return {"figure_missing": float(q.numeric and not has_figure), "figure_matches": float(matches),
             "measure_found": float(measure), "unit_found": float(unit) - float(bool(q.units) and not unit)}
+
+
+def changed_to(q: Question, sentence: str) -> str:
+    """The figure of the kind asked for that a change in `sentence` arrives at ("调整为19个" → 19个), or ""."""
+    text = arabic_numbers(normalise(sentence))
+    for m in FIGURE.finditer(text):
+        unit = (m.group(2) or "") + (m.group(3) or "")
+        if _CHANGED_TO.search(text[:m.start()]) and (not q.units or any(unit.lstrip("余多").startswith(u)
+                                                                         or (m.group(3) or "").startswith(u)
+                                                                         for u in q.units)):
+            return m.group(0)
+    return ""
+
+
+def person_named(sentence: str) -> str:
+    """The person a sentence names by office ("党委书记黄耀强" → 黄耀强), or ""."""
+    tags = pos_tags(sentence)
+    for (before, _), (word, flag) in zip(tags, tags[1:]):
+        if flag == "nr" and 2 <= len(word) <= 3 and word[0] in _SURNAMES and _OFFICE.search(before):
+            return word
+    return ""
 
 
 def _first_sentence(d: Document) -> str:

@@ -23,6 +23,14 @@ _FIGURE = re.compile(r"多少|(?<!哪)几[十百千万]?[个名家项次处成�
                      r"|收缴率|化解率|覆盖率|数量|规模|金额|面积|人次|多大|多长|多高|多远|多久|多少钱")
 _HOW = re.compile(r"如何|怎样|怎么|咋|哪些做法|什么做法|哪些举措|什么举措|什么办法|哪些办法|什么经验|啥办法|啥招|什么招|啥做法|怎么弄|步骤|流程")
 _NAME = re.compile(r"叫什么|叫啥|什么名字|啥名|名称|称作|叫做什么|什么品牌|什么称号|什么牌子|起了个")
+# "党委书记叫啥名字": a person's name is asked for (a role does not answer it; "法人是谁来当的" does
+# not ask a name and is answered by a role)
+_PERSON_NAME = re.compile(r"(?:书记|主任|负责人|带头人|领头人|法人|会长|社长|队长|站长|院长|局长|组长|部长|市长|区长|县长|镇长"
+                          r"|理事长|主席|创始人|发起人|老板)(?:是|的)?(?:叫|姓)(?:啥|什么)(?:名字|名)?|"
+                          r"(?:书记|主任|负责人|带头人|领头人|法人|会长|社长|队长|站长|院长|局长|组长|部长|市长|区长|县长|镇长"
+                          r"|理事长|主席|创始人|发起人|老板)(?:的)?(?:名字|姓名|全名)")
+# "后来调成了几个", "弄了之后收缴率多少": the figure after a change is asked for, not the one before
+_AFTER_CHANGE = re.compile(r"后来|之后|以后|调成|调整[成为到后]|变成|改成|拆成|分成|划成|变为|[增提升降]\w?到|扩大到|扩充到|优化为")
 _PER_ARTICLE = re.compile(r"两篇|各篇|分别|各自|不同|区别|异同|比较|对比|有啥不一样|有什么不一样|差别|差异")
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,24})[”\"」』]")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
@@ -69,6 +77,8 @@ class Question:
     numeric: bool = False
     how: bool = False
     asks_name: bool = False
+    asks_person: bool = False  # "书记叫啥名字": only a sentence that names a person answers it
+    after_change: bool = False  # "后来调成了几个": the figure after a change ("调整为19个")
     per_article: bool = False
     places: list[str] = field(default_factory=list)  # places of the corpus it names (canonical names)
     excluded: list[str] = field(default_factory=list)  # "除了莱阳…": places not to list
@@ -118,6 +128,7 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
     q.numeric = bool(_FIGURE.search(text))
     q.how = bool(_HOW.search(text)) and not q.numeric
     q.asks_name = bool(_NAME.search(text))
+    q.asks_person = bool(_PERSON_NAME.search(text))
     q.per_article = bool(_PER_ARTICLE.search(text))
     q.years = _YEAR.findall(text)
     q.asks_when = bool(_WHEN.search(text))
@@ -163,6 +174,7 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
         q.localities = _localities(text, q, in_corpus)
     q.verbs = [w for w, flag in pos_tags(text) if flag == "v" and w in q.terms]
     if q.numeric:
+        q.after_change = bool(_AFTER_CHANGE.search(text))
         q.measure_terms, q.measure_context = _measure_terms(text, q.terms)
         q.units = expected_units(text)
         q.rates = [RATES[r] for r in RATES if r in text]
@@ -465,7 +477,7 @@ def _measure_terms(text: str, terms: list[str]) -> tuple[list[str], list[str]]:
 # A sentence whose figures carry none of these units answers another question.
 _UNIT_CUES = (
     (re.compile(r"多少钱|花了多少|投入多少|投了多少|掏了多少|资金|经费|补贴|补助|营收|收入|营业额|产值|金额|费用|收费|学费|缴费"
-                r"|[^经]费多少|价格|价钱|工资|薪酬|租金|奖金|几块钱|多少元|多少万元"),
+                r"|[^经]费多少|多少[\u4e00-\u9fa5]{0,3}费|价格|价钱|工资|薪酬|租金|奖金|几块钱|多少元|多少万元"),
      ("元",)),
     (re.compile(r"几成|比例|百分|占比|比率|[^多]率|覆盖面"), ("%", "％", "成")),
     (re.compile(r"多少人次|几人次"), ("人次",)),
@@ -478,6 +490,7 @@ _UNIT_CUES = (
 PERSON_NOUNS = frozenset("人 人员 观众 居民 群众 党员 志愿者 老人 老年人 干部 学生 儿童 少年儿童 青少年 骑手 乡贤 会员 社工 "
                          "网格员 委员 专家 人才 工作者 社区工作者 孩子 学员 村民 职工".split())
 PERSON_UNITS = ("人", "名", "位", "人次", "户")
+COUNT_UNITS = tuple("个名家项次处户件位所条座支块场批类种间套栋本期届部台辆张棵")  # 几个人 counts people (above)
 # A figure asked "per day" (日均) is not answered by a total: the sentence must say the same rate.
 RATES = {"日均": ("日均", "每天", "每日", "一天"), "每天": ("日均", "每天", "每日", "一天"), "每日": ("日均", "每天", "每日", "一天"),
          "每周": ("每周", "周均"), "每月": ("每月", "月均", "一个月"), "月均": ("每月", "月均", "一个月"),
@@ -512,6 +525,8 @@ def expected_units(text: str) -> list[str]:
     for cue, units in _UNIT_CUES:
         if cue.search(text):
             return list(units)
+    if re.search(r"(?:多少|(?<!哪)几)个", text):  # "多少个社区": a count, whatever its measure word; not "30%"
+        return list(COUNT_UNITS)
     return []
 
 

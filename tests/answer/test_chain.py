@@ -202,3 +202,17 @@ def test_a_community_named_in_an_exclusion_does_not_filter_the_list(answerer):
     r = answerer.ask("除了汕头金丰社区，还有哪些地方也在发展“社区合伙人”？")
     assert {"罗定市", "殷都区"} <= {c.place for c in r.citations}
     assert "汕头市" not in {c.place for c in r.citations}
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("岑溪文旅行业党委的书记叫啥名字", "黄耀强"),
+    ("莱阳市的市委书记叫什么名字？", None),  # the reports name offices, not this person
+    ("汾阳的公益托管班每月收多少管理费？", None),  # a count of activities is no fee
+    ("岑溪城区原来那些社区后来调整成了几个？", "19个"),
+])
+def test_what_kind_of_answer_is_asked_for(answerer, question, answer):
+    r = answerer.ask(question)
+    if answer is None:
+        assert r.refused, r.answer
+    else:
+        assert not r.refused and r.answer.startswith(answer), r.answer

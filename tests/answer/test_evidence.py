@@ -87,3 +87,22 @@ def test_a_place_list_considers_every_place_and_excludes_what_is_excluded(weigh)
     listed = {c.place for c in evidence.places}
     assert "芝罘区" in listed and "莱阳市" not in listed
     assert "莱阳市" not in compose(q, evidence, evidence.places)
+
+
+def test_a_person_is_named_by_office():
+    from rag.answer.evidence import person_named
+
+    assert person_named("岑溪市文旅行业党委书记黄耀强表示。") == "黄耀强"
+    assert person_named("由社区党委书记担任法人") == ""
+    assert person_named("岑溪市推动成立城市社区党工委") == ""  # jieba tags 岑溪市 "nr"
+
+
+def test_the_figure_a_change_arrives_at(places):
+    from rag.answer.compose import figure_for
+    from rag.answer.evidence import changed_to
+
+    q = analyse("城区的社区后来调整成了几个？", places)
+    sentence = "将城区原有的11个社区科学优化调整为19个，每个社区管辖人口从3万多人变为1万人左右"
+    assert figure_for(q, sentence) == "19个"
+    assert changed_to(q, sentence) == "19个"
+    assert changed_to(q, "这些常住人口由城区原有的11个社区管辖") == ""

@@ -96,3 +96,17 @@ def test_a_zone_of_a_city_the_corpus_lacks_is_an_unknown_place(places):
 def test_counted_in_measure_words_users_use(places):
     assert analyse("汾阳加装了多少部电梯？", places).units == ["部"]
     assert analyse("牛娘戏是哪个朝代兴起的？", places).asks_when
+
+
+def test_a_fee_is_asked_in_money_and_a_count_with_ge_is_no_percentage(places):
+    assert analyse("公益托管班每月收多少管理费？", places).units == ["元"]
+    units = analyse("辽阳有多少个社区评上了五星？", places).units
+    assert "个" in units and "%" not in units and "人次" not in units
+
+
+def test_a_persons_name_and_a_figure_after_a_change(places):
+    assert analyse("岑溪文旅行业党委的书记叫啥名字", places).asks_person
+    assert not analyse("社区企业的法人是谁来当的？", places).asks_person  # answered by a role
+    assert not analyse("岑溪的智慧党建平台叫什么名字？", places).asks_person
+    assert analyse("城区的社区后来调整成了几个？", places).after_change
+    assert not analyse("城区原来有几个社区？", places).after_change
