@@ -123,6 +123,7 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
     `in_corpus(word)`: whether the documents use a word (a community's name jieba takes for a
     place is no unknown place)."""
     text = arabic_numbers(normalise(text))
+    text = re.sub(r"(多少|(?<!哪)几)个人(?![员才])", r"\1人", text)  # "选了多少个人": jieba reads 个人 (individual)
     q = Question(text=text)
     q.wants_places = bool(_WANTS_PLACES.search(text))
     q.numeric = bool(_FIGURE.search(text))

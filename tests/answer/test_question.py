@@ -110,3 +110,8 @@ def test_a_persons_name_and_a_figure_after_a_change(places):
     assert not analyse("岑溪的智慧党建平台叫什么名字？", places).asks_person
     assert analyse("城区的社区后来调整成了几个？", places).after_change
     assert not analyse("城区原来有几个社区？", places).after_change
+
+
+def test_ge_ren_after_duoshao_counts_people(places):
+    q = analyse("兼职委员选了多少个人？", places)
+    assert "个人" not in q.terms and q.units[0] == "人"
