@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     llm_key: str = ""
     llm_model: str = ""
     llm_timeout: float = 60.0
+    # > 0: the OpenAI-compatible backend, too, reads the compact context within this many tokens
+    # (for a small model on a CPU behind llama.cpp's server; 0: whole paragraphs, for a real LLM)
+    llm_context_tokens: int = Field(0, ge=0, le=8000)
     # an LLM judge for `rag eval` (optional, reported beside the deterministic metrics)
     judge_url: str = ""
     judge_key: str = ""
@@ -74,6 +77,8 @@ class Settings(BaseSettings):
         for key, value in o.items():
             setattr(config, key, value)
         config.fit_small_local_model(self.local_context_tokens)
+        if config.backend == "openai" and self.llm_context_tokens:
+            config.fit_small_model(self.llm_context_tokens)
         return config
 
     def open_index(self, *, load: bool = True, search: bool = True):

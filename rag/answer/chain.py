@@ -70,7 +70,10 @@ class ChainConfig:
         """For the local backend (a 1.5B model on a CPU): a compact context of four paragraphs'
         best sentences within `context_tokens` of its own tokens, so its first token comes fast."""
         if self.backend == "local":
-            self.compact_context, self.context_paragraphs, self.context_tokens = True, 4, context_tokens
+            self.fit_small_model(context_tokens)
+
+    def fit_small_model(self, context_tokens: int) -> None:
+        self.compact_context, self.context_paragraphs, self.context_tokens = True, 4, context_tokens
 
 
 class Answerer(RunnableAnswerer):

@@ -37,6 +37,8 @@ def test_verbs_are_marked_and_pronouns_dropped(places):
     ("这些报道里有哪些广东省的地方？", True),
     ("哪些城市开设了“四点半课堂”？", True),
     ("岑溪市在报道中用到了哪些城市名片？", False),
+    ("有没有地方让退休老党员回社区发挥作用？", True),
+    ("汾阳有没有把骑手拉进社区治理？", False),
 ])
 def test_wants_places(places, question, wants):
     assert analyse(question, places).wants_places is wants
