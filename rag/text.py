@@ -27,7 +27,7 @@ QUESTION_WORDS = frozenset(
     "请问 请 问下 问一下 想问 想知道 知道 了解 说说 讲讲 聊聊 告诉 一样 也有 还有 别的 其他 其它 除了 另外 "
     "搞了 弄了 整了 做了 干了 叫 叫做 叫啥 名字 是不是 有没 能不能 可不可以 怎么弄 怎么搞 那个 这个 那些 这次 那次 "
     "这块 那块 一块 这事 这些事 那事 啥的 什么的 之类的 写材料 材料 那样 这样 一样 哪一年 哪年 "
-    "开始 哪些个 几部 几个 几项 几种 没有 了没 没呢 有吗 不是".split())
+    "开始 哪些个 几部 几个 几项 几种 没有 了没 没呢 有吗 不是 或者 或是 还是 并且 而且 然后 以后 之后 后来".split())
 # Dropped from the words a document is indexed by (BM25); the index is built with this list,
 # so changing it means re-ingesting.
 INDEX_STOPWORDS = frozenset(
