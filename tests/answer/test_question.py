@@ -117,3 +117,8 @@ def test_a_persons_name_and_a_figure_after_a_change(places):
 def test_ge_ren_after_duoshao_counts_people(places):
     q = analyse("兼职委员选了多少个人？", places)
     assert "个人" not in q.terms and q.units[0] == "人"
+
+
+def test_which_side_has_more_is_a_figure_question(places):
+    assert analyse("莱阳跟芝罘都在搞幸福工坊，哪边带动就业的人多？", places).numeric
+    assert not analyse("莱阳跟芝罘的幸福工坊有什么不一样？", places).numeric
