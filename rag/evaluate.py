@@ -24,9 +24,11 @@ from statistics import mean
 
 import numpy as np
 
+from . import report
 from .errors import InputError, RagError
 from .golden import GoldenItem, evidence_paragraphs, load_golden
-from .metrics import ndcg_at_k, recall_at_k, reciprocal_rank
+from .metrics import (HEADLINE, HIGHER_IS_BETTER, LABELS, METRIC_KEYS, METRICS, RETRIEVAL_K, STAGES,  # noqa: F401
+                      ndcg_at_k, place_key, recall_at_k, reciprocal_rank)
 from .places import split_units
 from .answer.question import place_aliases
 from .schema import AnswerResult, Citation, Place, strip_suffix
@@ -34,28 +36,6 @@ from .answer.verify import Source, check
 from .text import citations_in, normalise, split_sentences, strip_citations
 
 BASELINE_FORMAT = 1
-RETRIEVAL_K = 5
-
-# key, label, higher_is_better, headline (a drop beyond the tolerance fails `rag eval --baseline`)
-METRICS: list[tuple[str, str, bool, bool]] = [
-    ("answer_correct", "答案正确率", True, True),
-    ("citation_hit", "引用命中证据", True, True),
-    ("citation_recall", "引用召回（句子有据）", True, True),
-    ("citation_precision", "引用精确率", True, True),
-    (f"recall@{RETRIEVAL_K}", "检索召回", True, True),
-    ("mrr", "检索倒数排名", True, True),
-    ("ndcg@10", "检索排序质量", True, True),
-    ("place_recall", "地点召回", True, True),
-    ("place_precision", "地点精确率", True, True),
-    ("refusal_accuracy", "拒答准确率", True, True),
-    ("false_refusal", "误拒率", False, True),
-    ("judge_correct", "LLM 评审正确率", True, False),  # only when a judge is configured
-]
-METRIC_KEYS = [m[0] for m in METRICS]
-LABELS = {m[0]: m[1] for m in METRICS}
-HIGHER_IS_BETTER = {m[0]: m[2] for m in METRICS}
-HEADLINE = [m[0] for m in METRICS if m[3]]
-STAGES = ("retrieve", "first_token", "generate", "total")
 
 
 # --- retrieval alone (rag eval-retrieval) -----------------------------------------------------
@@ -123,13 +103,6 @@ def citation_hit(result: AnswerResult, groups: list[set[str]]) -> bool | None:
 
 
 # --- places -----------------------------------------------------------------------------------
-def place_key(name: str) -> str:
-    """莱阳市 and 莱阳 are the same place."""
-    name = normalise(name).strip()
-    short = strip_suffix(name)
-    return short if len(short) >= 2 else name
-
-
 def _chains(citations: Iterable[Citation]) -> list[Place]:
     out = []
     for c in citations:
@@ -551,8 +524,6 @@ def run_eval(answerer, *, dataset, baseline=None, save_baseline=None, out_dir=Pa
     code: 1 when a headline metric dropped more than `tolerance` below the baseline, else 0."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from . import report
 
     console = console or Console(stderr=True)
     dataset, out_dir = Path(dataset), Path(out_dir)

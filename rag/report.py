@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from .evaluate import HIGHER_IS_BETTER, LABELS, METRIC_KEYS, RETRIEVAL_K, STAGES, place_key
+from .metrics import HIGHER_IS_BETTER, LABELS, METRIC_KEYS, RETRIEVAL_K, STAGES, place_key
 
 TYPE_LABELS = {"single_fact": "单一事实", "numeric": "数字", "multi_place": "多地", "how": "做法",
                "comparison": "比较", "cross_doc": "跨文档", "unanswerable": "不可回答"}
