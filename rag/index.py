@@ -24,6 +24,16 @@ code REMOVED, no BM25 entries) until they exceed MERGE_REMOVED_FRACTION of the r
 writer merges (renumbers rows and rebuilds the vector index). A flat vector index is merged on
 every write, as that costs next to nothing.
 
+Growing without rewriting: an ingest that appends documents to an HNSW index writes only what
+changed. The big files that stay the same (the HNSW graph, the main BM25 segment, earlier
+sentence-vector segments) are hard links to the previous version's files (a copy where the file
+system has no hard links), and their sizes and checksums are carried over from its manifest, not
+computed again; only new files are hashed and fsynced. New rows go to segments: a flat delta
+beside the graph (rag/vectorindex.py), a BM25 segment scored at query time (rag/lexical.py), a
+sentence-vector segment (rag/sentences.py). No file of a published version is ever written
+again, so a linked file is as safe as a copied one against a crashed writer; a file damaged on
+disk is damaged in every version that links it, and `rag check` rebuilds from the stored text.
+
 Recovery: the manifest records the size and SHA-256 of every file of its version. Opening checks
 the sizes, and the checksums of the files up to HASH_AT_OPEN_MAX_BYTES; `rag check` checks every
 byte and repairs from the newest intact version or from the source text kept in docs.sqlite. A
@@ -72,6 +82,7 @@ if TYPE_CHECKING:  # imported when used: `rag list` needs neither faiss nor Lang
     from .store import FaissStore
 
 VECTORS_FILE = "vectors.faiss"
+VECTORS_DELTA = "vectors_delta.faiss"  # rag.vectorindex.DELTA_FILE (named here: `rag list` imports no faiss)
 DOCS_FILE = "chunks.jsonl"  # format 1 only
 
 FORMAT_VERSION = 2  # 1: chunks.jsonl and tokens.jsonl, read whole and re-indexed at every open
@@ -80,6 +91,9 @@ Progress = Callable[[str, int, int], None]
 VERSION_NAME = re.compile(r"v\d{6}")  # the only names CURRENT may hold: never a path
 DOCS_DB = "docs.sqlite"
 INDEX_FILES = (DOCS_DB, VECTORS_FILE, CODES_FILE, *lexical.FILES, SENTENCE_VECTORS, SENTENCE_KEYS)
+# Beside these, a version may hold segment files (vectors_delta.faiss, bm25+<version>_*,
+# bm25_segments.json, sentences+<version>.*): every file is listed in the manifest, and a file the
+# manifest lists is checked like the fixed ones (version_files).
 # Opening hashes the files up to this size and checks only the size of bigger ones, which `rag
 # check` hashes; docs.sqlite is checked by SQLite itself as it is read, and fully by `rag check`.
 # SHA-256 runs at about 300 MB/s on this loaded machine: the small files of a 200,000-paragraph
@@ -272,9 +286,11 @@ class CaseIndex:
         return manifest
 
     @staticmethod
-    def file_problems(version: Path, manifest: dict, hashed: Iterable[str] = (), files: Iterable[str] = INDEX_FILES) -> list[str]:
-        """Files missing, or whose size or (for `hashed`) checksum differs from the manifest."""
+    def file_problems(version: Path, manifest: dict, hashed: Iterable[str] = (), files: Iterable[str] | None = None) -> list[str]:
+        """Files missing, or whose size or (for `hashed`) checksum differs from the manifest.
+        files=None: the fixed files and every other file the manifest lists (segments)."""
         recorded = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+        files = version_files(manifest) if files is None else files
         hashed = set(hashed)
         problems = []
         for name in files:
@@ -338,7 +354,7 @@ class CaseIndex:
             raise IndexUnusableError(
                 f"嵌入模型 {built_with} 的维度与索引记录的 {manifest['embedding']['dim']} 不符：模型可能已更换。请重建索引。")
         try:
-            index = vectorindex.read(version / VECTORS_FILE)
+            index = vectorindex.read_version(version)
         except RuntimeError as exc:
             raise IndexUnusableError(f"向量索引文件损坏（{version}）：{exc}。{CHECK_ADVICE}") from exc
         if index.d != manifest["embedding"]["dim"]:
@@ -634,6 +650,7 @@ class CaseIndex:
 
     def _write(self, parsed: list[ParsedDoc], remove: set[str], report: IngestReport,
                progress: Progress | None, rebuild: bool, cache: dict[str, np.ndarray] | None = None) -> None:
+        self._carried: dict[str, dict] = {}
         try:
             stale = self._remove_stale_staging()
         except OSError as exc:
@@ -675,13 +692,17 @@ class CaseIndex:
                 shutil.copy2(self.version_dir / DOCS_DB, staging / DOCS_DB)
             self._write_docs(staging / DOCS_DB, incoming, replaced)
             faults.at("docs-written")
+            self._segment = final.name  # names the segments this write adds
             built = self._build_rows(embeddings, staging, incoming, replaced, report, progress, reuse, cache)
             appended = incoming if reuse and not built["merged"] else None
-            self._build_sentences(embeddings, staging, built["dim"], report, progress, reuse, appended).save(staging)
+            carried = list(built.get("carried", []))
+            carried += self._build_sentences(embeddings, staging, built["dim"], report, progress, reuse,
+                                             appended).save(staging)
+            self._carried = self._link_carried(staging, carried) if reuse else {}
             faults.at("vectors-saved")
             self._write_manifest(staging, spec, embeddings, built)
             faults.at("manifest-written")
-            _fsync_dir(staging)
+            _fsync_dir(staging, skip=set(self._carried))
             faults.at("fsynced")
             os.replace(staging, final)
             faults.at("renamed")
@@ -706,6 +727,34 @@ class CaseIndex:
         self._prune(final)
         faults.at("pruned")
         self._load_fresh()
+
+    def _link_carried(self, staging: Path, names: list[str]) -> dict[str, dict]:
+        """The base version's files that stay the same, linked into `staging` (no byte written);
+        name → their manifest entries (size and checksum computed when they were written)."""
+        recorded = self.manifest.get("files") if isinstance(self.manifest.get("files"), dict) else {}
+        carried = {}
+        for name in dict.fromkeys(names):
+            source, target = self.version_dir / name, staging / name
+            if target.exists():
+                raise RagError(f"内部错误：{name} 既被写入又被沿用")
+            try:
+                os.link(source, target)
+            except OSError as exc:
+                if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP):
+                    raise
+                shutil.copy2(source, target)  # a file system without hard links
+                continue  # a copy is new bytes: hashed and fsynced with the new files
+            entry = recorded.get(name)
+            if isinstance(entry, dict) and entry.get("size") == target.stat().st_size:
+                carried[name] = entry
+        return carried
+
+    def _file_entries(self, folder: Path, names: Iterable[str]) -> dict[str, dict]:
+        """Manifest entries (size, SHA-256) of these files: carried over for linked files, else computed."""
+        carried = getattr(self, "_carried", {})
+        return {name: dict(carried[name]) if name in carried else
+                {"size": (folder / name).stat().st_size, "sha256": _sha256(folder / name)}
+                for name in names}
 
     def _prune(self, final: Path) -> None:
         """Versions nobody will read again. Kept: the new one and the one it was built on (a
@@ -815,16 +864,39 @@ class CaseIndex:
         compact = not reuse or vectorindex.kind_of(self.store.index) == "flat" \
             or vectorindex.kind_for(total) != vectorindex.kind_of(self.store.index) \
             or int(removed.sum()) > MERGE_REMOVED_FRACTION * (len(removed) + len(new_chunks))
+        carried: list[str] = []
         if not reuse:
             index = vectorindex.new_index(dim, total)
+            vectorindex.add(index, new_vectors)
         elif compact:
             index = vectorindex.new_index(dim, total)
             vectorindex.add(index, vectorindex.vectors(self.store.index, np.flatnonzero(~removed)))
-        else:
-            index = vectorindex.read(self.version_dir / VECTORS_FILE, writable=True)
-        vectorindex.add(index, new_vectors)
+            vectorindex.add(index, new_vectors)
+        else:  # HNSW: new rows go to the flat delta; the graph is rewritten only when the delta is full
+            base = self.store.index
+            delta = base.delta if isinstance(base, vectorindex.Segmented) else None
+            if not len(new_vectors):
+                index = base
+                carried += [VECTORS_FILE] + ([vectorindex.DELTA_FILE] if delta is not None else [])
+            elif (delta.ntotal if delta is not None else 0) + len(new_vectors) <= vectorindex.DELTA_MAX_ROWS:
+                grown = vectorindex.new_index(dim, 0)  # flat
+                if delta is not None:
+                    grown.add(vectorindex.vectors(delta))
+                grown.add(new_vectors)
+                index = vectorindex.Segmented(base.main if delta is not None else base, grown)
+                carried.append(VECTORS_FILE)
+            else:
+                index = vectorindex.read(self.version_dir / VECTORS_FILE, writable=True)
+                if delta is not None:
+                    vectorindex.add(index, vectorindex.vectors(delta))
+                vectorindex.add(index, new_vectors)
         faults.at("embedded")
-        bm25 = self.bm25.extended(tokens, removed, compact) if reuse else BM25Index(mode).build(tokens=tokens)
+        if not reuse:
+            bm25 = BM25Index(mode).build(tokens=tokens)
+        elif compact or len(self.bm25.segments) >= lexical.MAX_SEGMENTS:
+            bm25 = self.bm25.extended(tokens, removed, compact)
+        else:  # the main segment stays as it is; the new rows are a segment of their own
+            bm25 = self.bm25.appended(tokens, removed, f"bm25+{getattr(self, '_segment', 'new')}")
         codes = old.codes.copy() if reuse else np.zeros((0, 2), dtype=np.int32)
         codes[removed, DOC] = REMOVED
         if compact:
@@ -844,13 +916,17 @@ class CaseIndex:
             db.executemany(f"INSERT INTO chunks (row, {', '.join(chunk_columns())}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                            [(first + n, *r) for n, r in enumerate(rows)])
             db.commit()
-        vectorindex.write(index, folder / VECTORS_FILE)
-        bm25.save(folder)
+        if isinstance(index, vectorindex.Segmented):
+            if VECTORS_FILE in carried and vectorindex.DELTA_FILE not in carried:
+                vectorindex.write(index.delta, folder / vectorindex.DELTA_FILE)
+        elif VECTORS_FILE not in carried:
+            vectorindex.write(index, folder / VECTORS_FILE)
+        carried += bm25.save(folder)
         np.save(folder / CODES_FILE, codes, allow_pickle=False)
         if not (index.ntotal == len(bm25) == len(codes)):
             raise RagError(f"内部错误：向量 {index.ntotal}、BM25 {len(bm25)}、编码 {len(codes)} 条数不一致")
         return {"kind": vectorindex.kind_of(index), "rows": len(codes), "chunks": total, "mode": mode,
-                "doc_codes": doc_codes, "places": places, "merged": compact, "dim": dim}
+                "doc_codes": doc_codes, "places": places, "merged": compact, "dim": dim, "carried": carried}
 
     def _build_sentences(self, embeddings, folder: Path, dim: int, report: IngestReport,
                          progress: Progress | None, reuse: bool, appended: list[ParsedDoc] | None) -> SentenceVectors:
@@ -874,7 +950,8 @@ class CaseIndex:
                 progress("计算句向量", done, total)
 
         previous = self.sentences if reuse else None
-        vectors, embedded = SentenceVectors.build(texts, embed, dim, previous, step, keep_previous=appended is not None)
+        vectors, embedded = SentenceVectors.build(texts, embed, dim, previous, step, keep_previous=appended is not None,
+                                                  segment=f"sentences+{getattr(self, '_segment', 'new')}")
         report.sentences_embedded += embedded
         return vectors
 
@@ -892,8 +969,8 @@ class CaseIndex:
             "lexical": built["mode"],
             "vectors": {"kind": built["kind"], "rows": built["rows"], "removed_rows": built["rows"] - built["chunks"]},
             "counts": {"documents": len(docs), "paragraphs": paragraphs, "chunks": built["chunks"]},
-            "files": {name: {"size": (folder / name).stat().st_size, "sha256": _sha256(folder / name)}
-                      for name in INDEX_FILES},
+            "files": self._file_entries(folder, sorted(f.name for f in folder.iterdir()
+                                                       if f.is_file() and f.name != "manifest.json")),
             "documents": docs,
             "doc_codes": built["doc_codes"],  # chunk_codes.npy column 0 → document
             "places": built["places"],  # chunk_codes.npy column 1 → [place, whole chain]
@@ -912,7 +989,7 @@ class CaseIndex:
             manifest = None
         problems = [] if manifest is not None else [old_format or "清单 manifest.json 损坏或缺失"]
         if manifest is not None:
-            problems += self.file_problems(version, manifest, INDEX_FILES)
+            problems += self.file_problems(version, manifest, version_files(manifest))
         docs_ok = not any(p.startswith(DOCS_DB) for p in problems) and _sqlite_intact(version / DOCS_DB)
         if docs_ok is False and not any(p.startswith(DOCS_DB) for p in problems):
             problems.append(f"{DOCS_DB} 无法通过 SQLite 完整性检查")
@@ -964,7 +1041,7 @@ class CaseIndex:
                 self._from_current = False
                 ingest = IngestReport()
                 cache = self._vector_cache([v for v in versions if v.name in inspected and not any(
-                    p.startswith((VECTORS_FILE, CODES_FILE, "清单")) for p in inspected[v.name][1])])
+                    p.startswith((VECTORS_FILE, VECTORS_DELTA, CODES_FILE, "清单")) for p in inspected[v.name][1])])
                 stored = self._stored_docs(exclude=set())
                 self._write(stored, remove=set(), report=ingest, progress=progress, rebuild=True, cache=cache)
                 report.repaired.append(f"用版本 {source.name} 中保存的原文重建了 {len(stored)} 个文档"
@@ -991,7 +1068,7 @@ class CaseIndex:
                 if manifest["embedding"]["spec"] != spec:
                     continue
                 if manifest.get("format") == FORMAT_VERSION:
-                    index = vectorindex.read(version / VECTORS_FILE)
+                    index = vectorindex.read_version(version)
                     with _version_reader(version)() as db:
                         pairs = [(r["row"], r["hash"]) for r in db.execute("SELECT row, hash FROM chunks")]
                     hashes = [h for _, h in pairs]
@@ -1023,6 +1100,13 @@ class CaseIndex:
             raise friendly from exc
         finally:
             lock.release()
+
+
+def version_files(manifest: dict) -> list[str]:
+    """The files of a version: the fixed ones and the segments its manifest lists."""
+    recorded = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+    return [*INDEX_FILES, *sorted(n for n in recorded if n not in INDEX_FILES and isinstance(n, str)
+                                  and "/" not in n and n not in (".", ".."))]
 
 
 def chunk_columns() -> tuple[str, ...]:
@@ -1133,9 +1217,11 @@ def _expand(paths: Iterable[str | Path]) -> list[Path]:
     return unique
 
 
-def _fsync_dir(path: Path) -> None:
+def _fsync_dir(path: Path, skip: set[str] = frozenset()) -> None:
+    """fsync the folder's files (but `skip`: links to files made durable when they were written)
+    and the folder itself."""
     for f in path.iterdir():
-        if f.is_file():
+        if f.is_file() and f.name not in skip:
             with open(f, "rb") as handle:
                 os.fsync(handle.fileno())
     fd = os.open(path, os.O_RDONLY)
