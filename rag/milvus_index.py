@@ -64,6 +64,8 @@ class MilvusRetriever(HybridRetriever):
 
 
 class MilvusCaseIndex(CaseIndex):
+    DOCS_DELTA_MIN_BYTES = None  # docs.sqlite is always one file here (LOCAL_FILES)
+
     def __init__(self, root: str | Path = "index", embedding: str | None = None, chunk_tokens: int = 400,
                  lexical: str = "jieba+bigram", *, load: bool = True, search: bool = True,
                  milvus: MilvusSettings | None = None) -> None:

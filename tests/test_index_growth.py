@@ -25,8 +25,11 @@ def hits(index, query, mode, **options):
 
 @pytest.fixture
 def hnsw(monkeypatch):
-    """Every index is HNSW however small, and placeholders are merged only when nearly all rows."""
+    """Every index is HNSW however small, placeholders are merged only when nearly all rows, and
+    an append writes its documents to a delta database however small docs.sqlite is."""
     monkeypatch.setattr(vectorindex, "FLAT_MAX_ROWS", 0)
+    monkeypatch.setattr(CaseIndex, "DOCS_DELTA_MIN_BYTES", 0)
+    monkeypatch.setattr(index_module, "DOCS_DELTA_MAX_SHARE", 1000.0)
     monkeypatch.setattr(index_module, "MERGE_REMOVED_FRACTION", 0.9)
 
 
@@ -214,10 +217,10 @@ def test_an_append_links_unchanged_files_and_carries_their_checksums(tiny_index,
     index.ingest([extra])
     new = _live(index)
     files = json.loads((new / "manifest.json").read_text(encoding="utf-8"))["files"]
-    for name in ("vectors.faiss", "bm25_data.npy", "bm25_indices.npy", "bm25_tf.npy", "sentences.npy"):
+    for name in ("docs.sqlite", "vectors.faiss", "bm25_data.npy", "bm25_indices.npy", "bm25_tf.npy", "sentences.npy"):
         assert (new / name).stat().st_ino == (base / name).stat().st_ino, name  # linked, not rewritten
         assert files[name] == base_files[name]
-    segments = {"vectors_delta.faiss", "bm25_segments.json", f"bm25+{new.name}_tf.npy", f"sentences+{new.name}.npy"}
+    segments = {"docs_delta.sqlite", "vectors_delta.faiss", "bm25_segments.json", f"bm25+{new.name}_tf.npy", f"sentences+{new.name}.npy"}
     assert segments <= files.keys()
     for name in files:  # every file the manifest lists, with the checksum of its bytes
         assert hashlib.sha256((new / name).read_bytes()).hexdigest() == files[name]["sha256"], name
@@ -244,7 +247,9 @@ def test_segments_search_like_a_fresh_build_and_a_merge(tiny_index, hnsw, tmp_pa
     (src / "laiyang.txt").write_text(CHANGED.replace("97%", "98%"), encoding="utf-8")
     index.ingest([src])  # a merge: one segment again
     assert not index.bm25.segments and index.bm25.exact and not isinstance(index.store.index, vectorindex.Segmented)
-    assert not list(_live(index).glob("*+*")) and not (_live(index) / "vectors_delta.faiss").exists()
+    assert not list(_live(index).glob("*+*")) and not list(_live(index).glob("*_delta.*"))
+    assert [d["doc"] for d in index.documents()] == ["anyang.txt", "jizhou.txt", "laiyang.txt", "luoding.md"]
+    assert "98%" in index.source_text("laiyang.txt")
     assert CaseIndex(index.root, load=False).check(repair=False).ok
 
 
@@ -267,7 +272,8 @@ def test_removing_a_document_whose_rows_are_in_an_old_segment(tiny_index, hnsw, 
     assert CaseIndex(index.root, load=False).check(repair=False).ok
 
 
-@pytest.mark.parametrize("which", ["bm25+{v}_indices.npy", "sentences+{v}.npy", "vectors_delta.faiss"])
+@pytest.mark.parametrize("which", ["bm25+{v}_indices.npy", "sentences+{v}.npy", "vectors_delta.faiss",
+                                   "docs_delta.sqlite"])
 def test_a_missing_segment_file_gives_a_clear_error_and_check_repairs_it(tiny_index, hnsw, tmp_path, which):
     index, src = tiny_index
     _grown(index, src, tmp_path)
@@ -281,14 +287,20 @@ def test_a_missing_segment_file_gives_a_clear_error_and_check_repairs_it(tiny_in
     found = CaseIndex(root, load=False).check(repair=False)
     assert not found.ok and any(name in p and "缺失" in p for p in found.problems)
     repaired = CaseIndex(root, load=False).check()
-    assert repaired.repaired and repaired.lost == []
     reopened = CaseIndex(root)
-    assert [d["doc"] for d in reopened.documents()] == ["anyang.txt", "jizhou.txt", "laiyang.txt", "luoding.md"]
-    assert reopened.retriever(k=1).search("加装电梯")[0].metadata["doc"] == "jizhou.txt"
+    if name == "docs_delta.sqlite":  # documents, as docs.sqlite: the version before, the rest named
+        assert repaired.repaired and repaired.lost == ["jizhou.txt"]
+        assert [d["doc"] for d in reopened.documents()] == ["anyang.txt", "laiyang.txt", "luoding.md"]
+    else:  # rebuilt from the stored source text of the live version
+        assert repaired.repaired and repaired.lost == []
+        assert [d["doc"] for d in reopened.documents()] == ["anyang.txt", "jizhou.txt", "laiyang.txt", "luoding.md"]
+        assert reopened.retriever(k=1).search("加装电梯")[0].metadata["doc"] == "jizhou.txt"
+    assert reopened.retriever(k=1).search("网格化治理")[0].metadata["doc"] == "anyang.txt"
     assert CaseIndex(root, load=False).check(repair=False).ok
 
 
-@pytest.mark.parametrize("which", ["bm25+{v}_tf.npy", "sentences+{v}.json", "vectors_delta.faiss"])
+@pytest.mark.parametrize("which", ["bm25+{v}_tf.npy", "sentences+{v}.json", "vectors_delta.faiss",
+                                   "docs_delta.sqlite"])
 def test_check_verifies_every_byte_of_segments(tiny_index, hnsw, tmp_path, which):
     index, src = tiny_index
     _grown(index, src, tmp_path)
