@@ -151,6 +151,8 @@ class BM25Index:
         self.main_fresh = True  # the main segment was built in memory (save writes it)
         self.main_rows = 0  # rows when the main segment was written (bm25s's num_docs)
         self._stats: tuple[int, float] | None = None
+        self._norm: np.ndarray | None = None  # per row, for scoring at query time
+        self._live: np.ndarray | None = None  # per row: not removed (None: no row is)
 
     def __len__(self) -> int:
         return len(self.row_lengths)
@@ -165,7 +167,11 @@ class BM25Index:
             lengths = np.asarray(self.row_lengths)
             live = lengths != REMOVED
             n = int(live.sum())
-            self._stats = (n, float(np.asarray(lengths[live], dtype=np.int64).mean()) if n else 0.0)
+            average = np.asarray(lengths[live], dtype=np.int64).mean() if n else 0.0
+            self._live = None if n == len(lengths) else live
+            if n:  # the length norm of every row, as _scores computes it
+                self._norm = K1 * ((1 - B) + B * lengths.astype(np.float64) / average)
+            self._stats = (n, float(average))
         return self._stats
 
     def _postings(self, token: str) -> tuple[np.ndarray, np.ndarray]:
@@ -181,9 +187,15 @@ class BM25Index:
                 parts.append(found)
         if not parts:
             return np.zeros(0, np.int64), np.zeros(0, np.uint16)
-        rows = np.concatenate([np.asarray(r, dtype=np.int64) for r, _ in parts])
-        tf = np.concatenate([np.asarray(f) for _, f in parts])
-        live = np.asarray(self.row_lengths)[rows] != REMOVED
+        if len(parts) == 1:
+            rows, tf = np.asarray(parts[0][0]), np.asarray(parts[0][1])
+        else:
+            rows = np.concatenate([np.asarray(r) for r, _ in parts])
+            tf = np.concatenate([np.asarray(f) for _, f in parts])
+        self._corpus()
+        if self._live is None:
+            return rows, tf
+        live = self._live[rows]
         return rows[live], tf[live]
 
     # --- building ----------------------------------------------------------------------------
@@ -311,16 +323,14 @@ class BM25Index:
         n, average = self._corpus()
         if not n:
             return scores
-        lengths = np.asarray(self.row_lengths)
         for term in tokenize(query, self.mode, query=True):
             rows, tf = self._postings(term)
             if not len(rows):
                 continue
             d = len(rows)
             idf = np.float32(math.log(1 + (n - d + 0.5) / (d + 0.5)))
-            norm = K1 * ((1 - B) + B * lengths[rows].astype(np.float64) / average)
             tf32 = tf.astype(np.float32)
-            scores[rows] += (idf * (tf32 / (norm + tf32))).astype(np.float32)
+            scores[rows] += (idf * (tf32 / (self._norm[rows] + tf32))).astype(np.float32)
         return scores
 
     def doc_freq(self, term: str) -> int:
