@@ -11,6 +11,11 @@ Layout of an index folder (format 2)::
         chunk_codes.npy    document and place code of every chunk row (rag/chunktable.py)
         bm25_*.npy/json    BM25: bm25s's own files, term frequencies, row lengths (rag/lexical.py)
         sentences.npy/json sentence vectors and their keys (rag/sentences.py)
+      and, after appends to a big HNSW index, segments (below):
+        docs_delta.sqlite  documents added or replaced since docs.sqlite was written
+        vectors_delta.faiss  flat vectors of the rows appended since the HNSW graph was written
+        bm25+vNNNNNN_*, bm25_segments.json   BM25 postings of the rows appended by version NNNNNN
+        sentences+vNNNNNN.npy/json           sentences first seen in version NNNNNN
 
 Opening reads no row: the FAISS file and the arrays are memory-mapped, texts are read from
 docs.sqlite by row when a result needs them. Opening a 200,000-paragraph index takes well under
@@ -20,19 +25,24 @@ Every change builds a new version beside the live one and then swaps CURRENT, so
 mid-ingest leaves the previous version usable. Chunks whose text is unchanged keep their vectors:
 only new or changed paragraphs are embedded, and only they are tokenised. Adding documents
 appends rows: the rows of replaced or removed documents stay as removed placeholders (document
-code REMOVED, no BM25 entries) until they exceed MERGE_REMOVED_FRACTION of the rows, when the
+code REMOVED, never matched) until they exceed MERGE_REMOVED_FRACTION of the rows, when the
 writer merges (renumbers rows and rebuilds the vector index). A flat vector index is merged on
 every write, as that costs next to nothing.
 
 Growing without rewriting: an ingest that appends documents to an HNSW index writes only what
-changed. The big files that stay the same (the HNSW graph, the main BM25 segment, earlier
-sentence-vector segments) are hard links to the previous version's files (a copy where the file
+changed. The big files that stay the same (docs.sqlite, the HNSW graph, the main BM25 segment,
+earlier sentence-vector segments) are hard links to the previous version's files (a copy where the file
 system has no hard links), and their sizes and checksums are carried over from its manifest, not
 computed again; only new files are hashed and fsynced. New rows go to segments: a flat delta
 beside the graph (rag/vectorindex.py), a BM25 segment scored at query time (rag/lexical.py), a
-sentence-vector segment (rag/sentences.py). No file of a published version is ever written
-again, so a linked file is as safe as a copied one against a crashed writer; a file damaged on
-disk is damaged in every version that links it, and `rag check` rebuilds from the stored text.
+sentence-vector segment (rag/sentences.py), a delta database of the changed documents
+(DOCS_DELTA). At 200,000 paragraphs adding 10 documents went from 44 s to about 4 s (quiet
+machine). No file of a published version is ever written again (the writer refuses to open a
+linked file for writing), so a linked file is as safe as a copied one against a crashed or killed
+writer. The price: a file damaged on disk is damaged in every version that links it. `rag check`
+finds it (every byte of every version) and rebuilds from the stored source text; a damaged
+docs.sqlite shared by both kept versions leaves only the original files to rebuild from
+(`rag ingest --rebuild`), where a copied one would have left the version before intact.
 
 Recovery: the manifest records the size and SHA-256 of every file of its version. Opening checks
 the sizes, and the checksums of the files up to HASH_AT_OPEN_MAX_BYTES; `rag check` checks every
