@@ -4,8 +4,17 @@ The index is bm25s's own (Lucene BM25, k1 1.5, b 0.75): a sparse matrix of preco
 per (token, row), saved with bm25s's `save` and opened with `BM25.load(mmap=True)` without
 pickle, so opening costs the same at 50 rows and at 200,000. Beside it two arrays of ours make
 an index grow without tokenising again: the term frequency of every stored entry and the token
-count of every row. From them the scores of all rows are recomputed (N, average length and IDF
-change with every document) when documents are added, and removed rows are dropped, in numpy.
+count of every row.
+
+Growing (Lucene's design): the files above are the main segment and are never rewritten by an
+ingest that only appends. The rows of new documents go to a small segment of their own
+(``bm25+<version>_*``: postings and term frequencies, no scores), and a removed document's rows
+are marked REMOVED in ``bm25_rows.npy`` (800 KB at 200,000 rows, the only file rewritten). Until
+the segments are merged, scores are computed at query time from the term frequencies with the
+statistics of the whole corpus (N, average length and document frequency of the live rows), the
+same formula bit for bit as the precomputed ones, so search results do not depend on how the
+index was grown. ``bm25_segments.json`` lists the extra segments; a fresh build or a merge
+(`extended`) writes one main segment with exact precomputed scores and no list.
 """
 from __future__ import annotations
 
@@ -27,6 +36,10 @@ BM25_FILES = {"data": "bm25_data.npy", "indices": "bm25_indices.npy", "indptr": 
 TF_FILE = "bm25_tf.npy"  # term frequency of each stored entry, aligned with bm25_data.npy
 ROWS_FILE = "bm25_rows.npy"  # tokens per row; REMOVED for a row of a removed document
 FILES = (*BM25_FILES.values(), TF_FILE, ROWS_FILE)
+SEGMENTS_FILE = "bm25_segments.json"  # only while there are extra segments or unscored removals
+SEGMENT_PARTS = ("indices", "indptr", "tf", "vocab")  # files of an extra segment: f"{name}_{part}.npy/json"
+# An ingest that would make more extra segments than this merges them all into the main one.
+MAX_SEGMENTS = 16
 REMOVED = -1
 EMPTY_ROW = "\u0000"  # a row without tokens holds this one, as it always did with bm25s.index
 K1, B = 1.5, 0.75  # bm25s's defaults (Lucene variant), which the golden baseline was measured with
@@ -104,6 +117,26 @@ def tokenize_all(texts: list[str], mode: str = "jieba+bigram") -> list[list[str]
         return [row for batch in pool.map(tokenize_many, batches, [mode] * len(batches)) for row in batch]
 
 
+class Segment:
+    """Postings of rows appended after the main segment: its own vocabulary (token → column),
+    global row numbers, term frequencies; no scores (they depend on the whole corpus)."""
+
+    def __init__(self, name: str, vocab: dict[str, int], indptr: np.ndarray, indices: np.ndarray,
+                 tf: np.ndarray, fresh: bool) -> None:
+        self.name, self.vocab, self.indptr, self.indices, self.tf = name, vocab, indptr, indices, tf
+        self.fresh = fresh  # built in memory, not yet saved
+
+    def files(self) -> list[str]:
+        return [f"{self.name}_{part}.{'json' if part == 'vocab' else 'npy'}" for part in SEGMENT_PARTS]
+
+    def postings(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
+        t = self.vocab.get(token)
+        if t is None:
+            return None
+        start, end = self.indptr[t], self.indptr[t + 1]
+        return self.indices[start:end], self.tf[start:end]
+
+
 class BM25Index:
     def __init__(self, mode: str = "jieba+bigram") -> None:
         self.mode = mode
@@ -113,6 +146,13 @@ class BM25Index:
         self.indptr = np.zeros(1, dtype=np.int64)  # entries of token t: indptr[t]:indptr[t + 1]
         self.tf = np.zeros(0, dtype=np.uint16)
         self.row_lengths = np.zeros(0, dtype=np.int32)  # REMOVED for removed rows
+        self.segments: list[Segment] = []  # appended since the main segment was written
+        self.exact = True  # `data` holds the current scores (no extra segment, no unscored removal)
+        self.main_fresh = True  # the main segment was built in memory (save writes it)
+        self.main_rows = 0  # rows when the main segment was written (bm25s's num_docs)
+        self._stats: tuple[int, float] | None = None
+        self._norm: np.ndarray | None = None  # per row, for scoring at query time
+        self._live: np.ndarray | None = None  # per row: not removed (None: no row is)
 
     def __len__(self) -> int:
         return len(self.row_lengths)
@@ -121,6 +161,43 @@ class BM25Index:
     def live_rows(self) -> int:
         return int(np.count_nonzero(self.row_lengths != REMOVED))
 
+    def _corpus(self) -> tuple[int, float]:
+        """(live rows, their average length), as _scores computes them."""
+        if self._stats is None:
+            lengths = np.asarray(self.row_lengths)
+            live = lengths != REMOVED
+            n = int(live.sum())
+            average = np.asarray(lengths[live], dtype=np.int64).mean() if n else 0.0
+            self._live = None if n == len(lengths) else live
+            if n:  # the length norm of every row, as _scores computes it
+                self._norm = K1 * ((1 - B) + B * lengths.astype(np.float64) / average)
+            self._stats = (n, float(average))
+        return self._stats
+
+    def _postings(self, token: str) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, term frequencies) of the live rows holding `token`, over every segment."""
+        parts = []
+        t = self.vocab.get(token)
+        if t is not None and t + 1 < len(self.indptr):
+            start, end = self.indptr[t], self.indptr[t + 1]
+            parts.append((self.indices[start:end], self.tf[start:end]))
+        for segment in self.segments:
+            found = segment.postings(token)
+            if found is not None:
+                parts.append(found)
+        if not parts:
+            return np.zeros(0, np.int64), np.zeros(0, np.uint16)
+        if len(parts) == 1:
+            rows, tf = np.asarray(parts[0][0]), np.asarray(parts[0][1])
+        else:
+            rows = np.concatenate([np.asarray(r) for r, _ in parts])
+            tf = np.concatenate([np.asarray(f) for _, f in parts])
+        self._corpus()
+        if self._live is None:
+            return rows, tf
+        live = self._live[rows]
+        return rows[live], tf[live]
+
     # --- building ----------------------------------------------------------------------------
     def build(self, texts: list[str] | None = None, tokens: list[list[str]] | None = None) -> BM25Index:
         token_lists = tokens if tokens is not None else [tokenize(t, self.mode) for t in texts or []]
@@ -128,18 +205,68 @@ class BM25Index:
         self.__dict__.update(empty.extended(token_lists).__dict__)
         return self
 
+    def appended(self, new_rows: Sequence[list[str]], removed: np.ndarray | None, name: str) -> BM25Index:
+        """A new index sharing this one's segments: `removed` rows (a boolean per row) marked
+        REMOVED, and `new_rows` at the end as a new segment called `name`. Costs what the new rows
+        cost; the scores are then computed at query time (see the module's docstring)."""
+        out = BM25Index(self.mode)
+        out.vocab, out.data, out.indices, out.indptr, out.tf = self.vocab, self.data, self.indices, self.indptr, self.tf
+        out.main_fresh, out.main_rows = self.main_fresh, self.main_rows
+        lengths = np.asarray(self.row_lengths, dtype=np.int64)
+        if removed is not None and removed.any():
+            lengths = np.where(removed, REMOVED, lengths)
+        vocab: dict[str, int] = {}
+        new_r, new_c, new_tf, new_lengths = _entries(new_rows, vocab, first_row=len(lengths))
+        out.segments = list(self.segments)
+        if len(new_rows):
+            order = np.lexsort((new_r, new_c))
+            indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+            np.cumsum(np.bincount(new_c, minlength=len(vocab)), out=indptr[1:])
+            out.segments.append(Segment(name, vocab, indptr, new_r[order].astype(np.int32), new_tf[order], fresh=True))
+        out.row_lengths = np.concatenate([lengths, new_lengths]).astype(np.int32)
+        out.exact = self.exact and not out.segments and not (removed is not None and removed.any())
+        return out
+
+    def _collapsed(self) -> BM25Index:
+        """The main segment and the extra ones as one main segment (scores not computed)."""
+        vocab = dict(self.vocab)
+        columns = [np.repeat(np.arange(len(self.indptr) - 1, dtype=np.int64), np.diff(self.indptr))]
+        rows, tfs = [np.asarray(self.indices)], [np.asarray(self.tf)]
+        for segment in self.segments:
+            local = np.array([vocab.setdefault(t, len(vocab)) for t in segment.vocab], dtype=np.int64)
+            columns.append(local[np.repeat(np.arange(len(segment.indptr) - 1, dtype=np.int64), np.diff(segment.indptr))])
+            rows.append(np.asarray(segment.indices))
+            tfs.append(np.asarray(segment.tf))
+        column = np.concatenate(columns)
+        # each segment is in (column, row) order and its rows follow the earlier segments' rows:
+        # a stable sort by column gives (column, row) order overall
+        order = np.argsort(column, kind="stable")
+        out = BM25Index(self.mode)
+        out.vocab = vocab
+        out.indices = np.concatenate(rows)[order].astype(np.int32)
+        out.tf = np.concatenate(tfs)[order]
+        out.indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(column, minlength=len(vocab)), out=out.indptr[1:])
+        out.row_lengths = np.asarray(self.row_lengths)
+        return out
+
     def extended(self, new_rows: Sequence[list[str]], removed: np.ndarray | None = None,
                  compact: bool = False) -> BM25Index:
         """A new index: these rows, minus `removed` (a boolean per row), plus `new_rows` at the end.
         compact=False keeps removed rows as empty placeholders (row numbers stay, as the vector
         index's do); compact=True drops them and renumbers. Nothing is tokenised again: kept rows
-        keep their term frequencies, and every score is recomputed for the new corpus."""
+        keep their term frequencies, and every score is recomputed for the new corpus: one main
+        segment with exact scores."""
+        if self.segments:
+            return self._collapsed().extended(new_rows, removed, compact)
         out = BM25Index(self.mode)
         vocab = dict(self.vocab)
         lengths = np.asarray(self.row_lengths, dtype=np.int64)
         counts = np.diff(self.indptr)  # old entries per column
         indices, tf = np.asarray(self.indices), np.asarray(self.tf)
-        if removed is not None and removed.any():
+        placeholders = lengths == REMOVED  # rows marked removed whose entries are still stored
+        removed = placeholders if removed is None else (np.asarray(removed, dtype=bool) | placeholders)
+        if removed.any():
             lengths = np.where(removed, REMOVED, lengths)
             keep = ~removed[indices]
             columns = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
@@ -175,17 +302,35 @@ class BM25Index:
         lengths = np.concatenate([lengths, new_lengths])
         out.row_lengths = lengths.astype(np.int32)
         out.data = _scores(out.tf, out.indices, columns, out.indptr, lengths)
+        out.main_rows = len(lengths)
         return out
 
     # --- searching -------------------------------------------------------------------------
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for the query (zeros when nothing matches)."""
         scores = np.zeros(len(self), dtype=np.float32)
+        if not self.exact:
+            return self._scores_now(query, scores)
         for term in tokenize(query, self.mode, query=True):
             t = self.vocab.get(term)
             if t is not None:  # as bm25s adds them: term by term, in the query's order
                 start, end = self.indptr[t], self.indptr[t + 1]
                 scores[self.indices[start:end]] += self.data[start:end]
+        return scores
+
+    def _scores_now(self, query: str, scores: np.ndarray) -> np.ndarray:
+        """The scores from term frequencies and the current corpus, as _scores computes them."""
+        n, average = self._corpus()
+        if not n:
+            return scores
+        for term in tokenize(query, self.mode, query=True):
+            rows, tf = self._postings(term)
+            if not len(rows):
+                continue
+            d = len(rows)
+            idf = np.float32(math.log(1 + (n - d + 0.5) / (d + 0.5)))
+            tf32 = tf.astype(np.float32)
+            scores[rows] += (idf * (tf32 / (self._norm[rows] + tf32))).astype(np.float32)
         return scores
 
     def doc_freq(self, term: str) -> int:
@@ -207,25 +352,51 @@ class BM25Index:
         return 1.0 + math.log(rows / df) if df else 1.0 + math.log(rows) / 2
 
     def _column_size(self, token: str) -> int | None:
+        if not self.exact:
+            return len(self._postings(token)[0]) or None
         i = self.vocab.get(token)
         if i is None or i + 1 >= len(self.indptr):
             return None
         return int(self.indptr[i + 1] - self.indptr[i])
 
     # --- files -----------------------------------------------------------------------------
-    def save(self, folder: str | Path) -> None:
+    def save(self, folder: str | Path) -> list[str]:
+        """Writes what was built in memory; returns the names of the files it did not write
+        because they are unchanged in the folder this index was loaded from (the caller links
+        them into `folder`)."""
+        folder = Path(folder)
+        carried = []
+        if self.main_fresh:
+            self._save_main(folder)
+        else:
+            carried += [*BM25_FILES.values(), TF_FILE]
+        for segment in self.segments:
+            if segment.fresh:
+                np.save(folder / f"{segment.name}_indices.npy", segment.indices, allow_pickle=False)
+                np.save(folder / f"{segment.name}_indptr.npy", segment.indptr, allow_pickle=False)
+                np.save(folder / f"{segment.name}_tf.npy", segment.tf, allow_pickle=False)
+                (folder / f"{segment.name}_vocab.json").write_text(json.dumps(segment.vocab, ensure_ascii=False),
+                                                                  encoding="utf-8")
+            else:
+                carried += segment.files()
+        np.save(folder / ROWS_FILE, self.row_lengths, allow_pickle=False)
+        if self.segments or not self.exact:
+            (folder / SEGMENTS_FILE).write_text(json.dumps(
+                {"segments": [s.name for s in self.segments], "exact": self.exact}), encoding="utf-8")
+        return carried
+
+    def _save_main(self, folder: Path) -> None:
         import bm25s
 
-        folder = Path(folder)
         engine = bm25s.BM25(k1=K1, b=B, method="lucene")
         engine.vocab_dict = self.vocab
         engine.nonoccurrence_array = None  # Lucene BM25 has none
-        engine.scores = {"data": self.data, "indices": self.indices, "indptr": self.indptr, "num_docs": len(self)}
+        engine.scores = {"data": self.data, "indices": self.indices, "indptr": self.indptr,
+                         "num_docs": self.main_rows if self.segments else len(self)}
         engine.save(folder, data_name=BM25_FILES["data"], indices_name=BM25_FILES["indices"],
                     indptr_name=BM25_FILES["indptr"], vocab_name=BM25_FILES["vocab"],
                     params_name=BM25_FILES["params"], allow_pickle=False)
         np.save(folder / TF_FILE, self.tf, allow_pickle=False)
-        np.save(folder / ROWS_FILE, self.row_lengths, allow_pickle=False)
 
     @classmethod
     def load(cls, folder: str | Path, mode: str) -> BM25Index:
@@ -246,10 +417,34 @@ class BM25Index:
         index.tf, index.row_lengths = array(TF_FILE), array(ROWS_FILE)
         if not isinstance(index.vocab, dict) or (params.get("k1"), params.get("b"), params.get("method")) != (K1, B, "lucene"):
             raise ValueError("BM25 的参数文件或词表不是本程序写的")
+        state = {}
+        if (folder / SEGMENTS_FILE).exists():
+            state = json.loads((folder / SEGMENTS_FILE).read_text(encoding="utf-8"))
+            if not isinstance(state, dict) or not isinstance(state.get("segments"), list):
+                raise ValueError(f"{SEGMENTS_FILE} 不是本程序写的")
+        rows_ok = params.get("num_docs") == len(index.row_lengths) if not state else \
+            isinstance(params.get("num_docs"), int) and params["num_docs"] <= len(index.row_lengths)
         if not (len(index.data) == len(index.indices) == len(index.tf) == index.indptr[-1]) \
-                or len(index.indptr) != len(index.vocab) + 1 or params.get("num_docs") != len(index.row_lengths):
+                or len(index.indptr) != len(index.vocab) + 1 or not rows_ok:
             raise ValueError("BM25 的文件彼此不一致（条目数或行数不符）")
+        index.main_fresh, index.main_rows = False, params["num_docs"]
+        index.exact = bool(state.get("exact", True)) and not state.get("segments")
+        for name in state.get("segments", []):
+            if not isinstance(name, str) or not re.fullmatch(r"bm25\+[\w.-]+", name):
+                raise ValueError(f"{SEGMENTS_FILE} 中的段名 {name!r} 不对")
+            vocab = json.loads((folder / f"{name}_vocab.json").read_text(encoding="utf-8"))
+            segment = Segment(name, vocab, array(f"{name}_indptr.npy"), array(f"{name}_indices.npy"),
+                              array(f"{name}_tf.npy"), fresh=False)
+            if not isinstance(vocab, dict) or len(segment.indptr) != len(vocab) + 1 \
+                    or not (len(segment.indices) == len(segment.tf) == segment.indptr[-1]):
+                raise ValueError(f"BM25 段 {name} 的文件彼此不一致")
+            index.segments.append(segment)
         return index
+
+    def segment_files(self) -> list[str]:
+        """The files of the extra segments and their list (beside FILES)."""
+        names = [f for s in self.segments for f in s.files()]
+        return names + [SEGMENTS_FILE] if self.segments or not self.exact else names
 
 
 def _entries(token_lists: Iterable[list[str]], vocab: dict[str, int], first_row: int):

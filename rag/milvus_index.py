@@ -25,14 +25,14 @@ from pydantic import ConfigDict
 from .chunks import chunk_paragraph
 from .embeddings import load_embeddings
 from .errors import IndexUnusableError
-from .index import CHECK_ADVICE, DOCS_DB, FORMAT_VERSION, HASH_AT_OPEN_MAX_BYTES, INDEX_FILES, CaseIndex, _sha256
+from .index import CHECK_ADVICE, DOCS_DB, FORMAT_VERSION, HASH_AT_OPEN_MAX_BYTES, CaseIndex, version_files
 from .lexical import tokenize
 from .milvus_store import (LITE_FILE, MilvusLexicon, MilvusSettings, MilvusStore, filter_expression,
                            milvus_client, unavailable)
 from .retriever import HybridRetriever
 from .sentences import KEYS_FILE as SENTENCE_KEYS
 from .sentences import VECTORS_FILE as SENTENCE_VECTORS
-from .sentences import SentenceVectors
+from .sentences import SentenceVectors, segment_files
 from .store import _embed_documents, _embed_query
 from . import PARSER_VERSION
 
@@ -64,6 +64,8 @@ class MilvusRetriever(HybridRetriever):
 
 
 class MilvusCaseIndex(CaseIndex):
+    DOCS_DELTA_MIN_BYTES = None  # docs.sqlite is always one file here (LOCAL_FILES)
+
     def __init__(self, root: str | Path = "index", embedding: str | None = None, chunk_tokens: int = 400,
                  lexical: str = "jieba+bigram", *, load: bool = True, search: bool = True,
                  milvus: MilvusSettings | None = None) -> None:
@@ -77,8 +79,10 @@ class MilvusCaseIndex(CaseIndex):
 
     # --- opening ----------------------------------------------------------------------------------
     @staticmethod
-    def file_problems(version: Path, manifest: dict, hashed=(), files=INDEX_FILES) -> list[str]:
-        return CaseIndex.file_problems(version, manifest, hashed, [f for f in files if f in LOCAL_FILES])
+    def file_problems(version: Path, manifest: dict, hashed=(), files=None) -> list[str]:
+        files = version_files(manifest) if files is None else files
+        return CaseIndex.file_problems(version, manifest, hashed,
+                                       [f for f in files if f in LOCAL_FILES or f.startswith("sentences+")])
 
     def _open_version(self, version: Path, strict: bool) -> None:
         if not strict:  # rebuilding: only docs.sqlite is read
@@ -213,8 +217,8 @@ class MilvusCaseIndex(CaseIndex):
             "tokenizer": "tiktoken/cl100k_base",
             "lexical": lexical,
             "counts": {"documents": len(docs), "paragraphs": len(hashes), "chunks": chunks},
-            "files": {name: {"size": (folder / name).stat().st_size, "sha256": _sha256(folder / name)}
-                      for name in LOCAL_FILES if (folder / name).is_file()},
+            "files": self._file_entries(folder, [name for name in LOCAL_FILES if (folder / name).is_file()]
+                                        + segment_files(folder)),
             "documents": docs,
             "paragraphs": hashes,
         }

