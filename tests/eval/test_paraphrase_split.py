@@ -81,5 +81,5 @@ def test_the_shipped_model_has_a_place_model_fitted_on_more_lists():
 
     model = default_model()
     assert model.place is not None and set(model.place.weights) == set(PLACE_FEATURES)
-    assert "paraphrase2.jsonl" in model.meta["place_training_sets"]
+    assert {"paraphrase2.jsonl", "paraphrase3.jsonl"} <= set(model.meta["place_training_sets"])
     assert "paraphrase_test.jsonl" not in model.meta["training_sets"] + model.meta["place_training_sets"]
