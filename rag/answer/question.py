@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..places import PROVINCES, REGIONS
+from ..places import PROVINCES, REGIONS, gazetteer
 from ..schema import strip_suffix
 from ..text import QUESTION_WORDS, arabic_numbers, figure_values, key_terms, normalise, pos_tags, segmenter
 
@@ -161,9 +161,19 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
             q.unknown_places.append(word)
         elif not (named or city) and (head := _place_head(word)) and not (in_corpus and in_corpus(head)):
             q.unknown_places.append(head)  # 苏州工业园区: a zone of a city the corpus lacks
+    read = {i for r in q.readings for m in re.finditer(re.escape(r.written), text) for i in range(m.start(), m.end())}
+    for start, word in _gazetteer_places(text, aliases):  # 平遥, 拱墅, 义乌: places the corpus does not cover
+        if (read & set(range(start, start + len(word))) or word in covered or any(k in word or word in k for k in aliases)
+                or any(word in u or u in word for u in q.unknown_places) or (in_corpus and in_corpus(word))):
+            continue
+        q.unknown_places.append(word)
     # "深圳南山区": the city in front of a district is said once, with the district
     q.unknown_places = [w for w in q.unknown_places
                         if not any(u != w and (w in u or w + u in text) for u in q.unknown_places)]
+    for word in q.unknown_places:  # "山西晋中平遥…": 山西 only says where 平遥 is
+        wider = {level for full in (word, word + "市", word + "县", word + "区") for chain in gazetteer().get(full, [])
+                 for level in chain if level}
+        q.places = [p for p in q.places if p not in wider]
     if q.unknown_places:  # "杭州有没有像岑溪那样…": asked about 杭州, not 岑溪
         models = {r.place for start, r in found for m in _REFERENCE.finditer(text) if m.start(1) <= start < m.end(1)}
         q.places = [p for p in q.places if p not in models]
@@ -185,6 +195,61 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
     q.alternatives = _alternatives(text)
     q.kind = kind_of(q)
     return q
+
+
+# What a place's official name ends with, longest first ("新疆维吾尔自治区" is no 新疆维吾尔自治).
+_ADMIN_SUFFIX = re.compile(r"(?:自治县|自治州|自治旗|林区|特区|地区|市|县|区|旗|盟)$")
+
+
+@lru_cache(maxsize=1)
+def _gazetteer_names() -> frozenset[str]:
+    """Every city- and county-level name of the national table (GB/T 2260), as written and
+    without its suffix when two characters or more remain (平遥县, 平遥)."""
+    names = set()
+    for name in gazetteer():
+        names.add(name)
+        short = _ADMIN_SUFFIX.sub("", name)
+        if len(short) >= 2:
+            names.add(short)
+    return frozenset(names)
+
+
+# What follows a place's name when a user names one (义乌有没有…, 顺德的社区…, 平遥那边…); a
+# name of the national table that is also a word (合作, 资源, 比如, 城区) is read as a place only so.
+_PLACE_CONTEXT = re.compile(r"(?:那边|那儿|那里|这边|这儿|一带|当地|地区|的社区|的街道|的小区|的村|有没有|有啥|有什么|也有|也在|也搞|也弄)")
+
+
+def _gazetteer_places(text: str, known: dict[str, str]) -> list[tuple[int, str]]:
+    """(start, name) of the national table's city- and county-level names the question uses as a
+    place: a whole word (jieba's) followed by what follows a place's name, or next to another
+    place name (晋中平遥, 宁波鄞州) — not after a place of the corpus (岑溪城区 is part of 岑溪)."""
+    names = _gazetteer_names()
+    if not names:
+        return []
+    bounds, at = {0}, 0
+    for word, _ in pos_tags(text):
+        at += len(word)
+        bounds.add(at)
+    spans = []
+    taken: set[int] = set()
+    for size in (5, 4, 3, 2):
+        for start in range(len(text) - size + 1):
+            end = start + size
+            if (text[start:end] in names and start in bounds and end in bounds
+                    and not taken & set(range(start, end))):
+                spans.append((start, end))
+                taken |= set(range(start, end))
+    spans.sort()
+    places = set(names) | set(known) | set(PROVINCES) | {p[:-1] for p in PROVINCES if len(p) > 2}
+    found = []
+    for i, (start, end) in enumerate(spans):
+        before = any(text[max(0, start - n):start] in places for n in range(2, 6))
+        after = any(text[end:end + n] in places for n in range(2, 6))
+        if any(text[max(0, start - n):start] in known for n in range(2, 6)):
+            continue  # 岑溪城区
+        if _PLACE_CONTEXT.match(text, end) or before or after:
+            found.append((start, text[start:end]))
+    return found
 
 
 def kind_of(q: Question) -> str:

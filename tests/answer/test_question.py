@@ -122,3 +122,18 @@ def test_ge_ren_after_duoshao_counts_people(places):
 def test_which_side_has_more_is_a_figure_question(places):
     assert analyse("莱阳跟芝罘都在搞幸福工坊，哪边带动就业的人多？", places).numeric
     assert not analyse("莱阳跟芝罘的幸福工坊有什么不一样？", places).numeric
+
+
+@pytest.mark.parametrize("question, unknown", [
+    ("义乌有没有像莱阳那样的信托制物业", ["义乌"]),  # a place of China the corpus lacks, no suffix
+    ("顺德的社区基金有多少钱", ["顺德"]),
+    ("山西晋中平遥那边有没有让离退休党员当小区支部书记的", ["平遥"]),
+    ("粤西有个县级市的社区跟企业合开科技课，合作的是哪家公司？", []),  # 合作市: a word here
+    ("岑溪城区的社区后来调成了几个", []),  # 城区 of a place of the corpus
+    ("老城区改造后物业费多少", []),
+])
+def test_places_of_the_national_table_the_corpus_lacks(places, question, unknown):
+    q = analyse(question, places)
+    assert q.unknown_places == unknown
+    if unknown:
+        assert "山西省" not in q.places  # 山西 only said where 平遥 is
