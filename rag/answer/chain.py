@@ -113,12 +113,15 @@ class Answerer(RunnableAnswerer):
         yield {"type": "status", "text": "检索中…"}
         docs = self._retrieve(q, query, self._k(q))
         evidence = self.weigh(q, docs, query)
-        # a question asking two things, which the documents answer: each part is answered in turn
-        parts = self._parts(q, question) if evidence.answerable and standalone == question else []
+        # a question asking two things: each part is answered in turn, when the documents answer
+        # the whole or every part (the whole's figure filters are its first part's: "…几成？…营收多少")
+        parts = self._parts(q, question) if standalone == question and not evidence.clear else []
         if parts:
-            docs = self._retrieve_parts(parts, docs)
-            evidence = Evidence.of_parts([(pq, self.weigh(pq, docs, pquery)) for pq, pquery in parts])
-            notes += [f"问题中的“{pq.text}”在文档中没有找到答案" for pq, e in evidence.parts if not e.answerable]
+            part_docs = self._retrieve_parts(parts, docs)
+            by_part = Evidence.of_parts([(pq, self.weigh(pq, part_docs, pquery)) for pq, pquery in parts])
+            if evidence.answerable or all(e.answerable for _, e in by_part.parts):
+                docs, evidence = part_docs, by_part
+                notes += [f"问题中的“{pq.text}”在文档中没有找到答案" for pq, e in evidence.parts if not e.answerable]
         timings["retrieve"] = _ms(t)
         notes += q.read_as()
 
