@@ -58,7 +58,7 @@ eval: install
 	$(RAG) ingest data/cases
 	$(RAG) eval --baseline eval/baseline.json
 
-# sample, 50k and 200k paragraphs, this project against a LangChain setup: a table (--json: one line per scenario)
+# sample, 50k and 200k paragraphs, this project (FAISS and Milvus Lite stores) against a LangChain setup: a table (--json: one line per scenario)
 bench: install
 	$(PY) eval/benchmark.py
 

@@ -5,6 +5,7 @@ the local LLM's first token, this configuration against the one before the conte
     python eval/benchmark.py                                  # sample, 50,000 and 200,000 paragraphs: a table
     python eval/benchmark.py --paragraphs 50000 --json        # one JSON object per scenario, one a line
     python eval/benchmark.py --sizes sample,5000 --scenarios rag
+    python eval/benchmark.py --paragraphs 50000 --scenarios milvus   # the Milvus store alone
     python eval/benchmark.py --local-first-token [--rounds 2]   # needs llama-cpp-python and `rag model`
 
 Every scenario builds in a process of its own (its peak memory is its own), is opened in a new
@@ -16,6 +17,9 @@ SQLite, FAISS and BM25); the time spent inside it is measured and subtracted
 estimate (`build_incl_embedding_est_s`, model named in `embedding_model`). Queries are embedded by
 the real model every time (no memo): search cost does not depend on what stored vectors contain.
 Latency is measured quiet and again with two busy processes the benchmark starts itself.
+Scenarios: rag (this project's FAISS + BM25 store), langchain (FAISS + BM25Retriever in an
+EnsembleRetriever), milvus (this project's Milvus store on Milvus Lite, a file in the index folder;
+skipped with a note when pymilvus or milvus-lite is not installed). Ratios are to rag.
 
 JSON keys (stable, read by other tools): scenario, paragraphs, chunks, open_s, open_process_s,
 rss_after_open_mb, build_excl_embedding_s, build_s, build_incl_embedding_est_s, index_mb,
@@ -456,15 +460,131 @@ def langchain_increment(work: Path, extra: Path, spec: str) -> dict:
     return {"incremental_10_docs_s": time.perf_counter() - t}
 
 
+# --- this project's Milvus store (rag.milvus_index, RAG_STORE=milvus), on Milvus Lite -------------
+# The same code path as a Milvus server (the client code is one); Milvus Lite keeps the collection in
+# a file inside the index folder, opened by one process at a time: every phase closes it on leaving.
+def milvus_missing() -> str | None:
+    """Why the milvus scenario cannot run here (None when it can)."""
+    import importlib.util
+
+    missing = [m for m in ("pymilvus", "milvus_lite") if importlib.util.find_spec(m) is None]
+    if missing:
+        return f"milvus skipped: {' and '.join(missing)} not importable (pip install pymilvus milvus-lite)"
+    return None
+
+
+def _milvus_index(work: Path, spec: str):
+    from rag.milvus_index import MilvusCaseIndex
+
+    return MilvusCaseIndex(work / "index", spec)
+
+
+def _milvus_close(index) -> None:
+    from rag.milvus_store import close_milvus
+
+    index.close()
+    close_milvus(index.milvus)
+
+
+def _folder_mb(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
+
+
+def milvus_build(corpus: Path, work: Path, spec: str) -> dict:
+    hashing = use_hashing()
+    t = time.perf_counter()
+    index = _milvus_index(work, spec)
+    report = index.ingest([corpus])
+    total = time.perf_counter() - t
+    embedded = hashing.seconds if spec == HASHING_SPEC else None
+    counts = index.manifest["counts"]
+    out = {"build_s": total, "build_embedding_s": embedded,
+           "build_excl_embedding_s": total - embedded if embedded is not None else None,
+           "paragraphs": counts["paragraphs"], "chunks": counts["chunks"], "documents": counts["documents"],
+           "vector_index": f"{index.milvus.dense_index} (milvus-lite)", "embedded_now": report.embedded,
+           "build_peak_rss_mb": peak_rss_mb(),
+           "notes": ["index_mb includes the Milvus Lite file", "county_p50_ms: not measured for milvus"]}
+    _milvus_close(index)
+    out["index_mb"] = _folder_mb(work / "index")  # the folder and the Milvus Lite file in it
+    return out
+
+
+def milvus_open(work: Path, spec: str) -> dict:
+    use_hashing()
+    import rag.milvus_index  # noqa: F401  (imports outside the timing, as for rag and LangChain)
+    import pymilvus  # noqa: F401
+    from rag.embeddings import load_embeddings
+
+    if spec != HASHING_SPEC:
+        load_embeddings(spec)
+    before = rss_mb()
+    t = time.perf_counter()
+    index = _milvus_index(work, spec)
+    chunks = len(index.store)  # a round trip: the engine is up and the collection loaded
+    out = {"open_s": time.perf_counter() - t, "rss_after_open_mb": rss_mb(), "rss_before_open_mb": before,
+           "chunks_opened": chunks}
+    _milvus_close(index)
+    return out
+
+
+def milvus_query(work: Path, spec: str, embedding: str, synthetic: bool) -> dict:
+    use_hashing()
+    index = _milvus_index(work, spec)
+    model, model_load_s = real_model(embedding)
+    if synthetic:
+        index.store._embeddings = model  # questions embedded by the real model
+    retriever = index.retriever(k=5)
+    out: dict = {"model_load_s": model_load_s}
+
+    def run(mode: str, **options):
+        def search(q):
+            fresh_query_vectors()
+            return retriever.search(q, mode=mode, **options)
+        return search
+
+    for mode in ("hybrid", "bm25", "dense"):
+        out[f"{mode}_p50_ms"], out[f"{mode}_p95_ms"] = latency(run(mode))
+    place = "山东省"
+    out["place_p50_ms"], out["place_p95_ms"] = latency(run("hybrid", place=place))
+    out["place_ratio"] = out["place_p50_ms"] / out["hybrid_p50_ms"]
+    out["place_filters"] = f"{place} ({index.store.count(index.retriever()._mask(place, None))} rows)"
+    with Busy():
+        out["hybrid_busy_p50_ms"], out["hybrid_busy_p95_ms"] = latency(run("hybrid"))
+    out["load_avg_after_busy"] = os.getloadavg()[0]
+    out["rss_after_queries_mb"] = rss_mb()  # Milvus Lite's engine runs inside this process
+    if index.milvus.dense_index == "FLAT":
+        out["recall_at_10"] = 1.0
+    else:
+        out["recall_at_10"] = None
+        out["notes"] = [f"recall_at_10: not measured for Milvus {index.milvus.dense_index}"]
+    _milvus_close(index)
+    return out
+
+
+def milvus_increment(work: Path, extra: Path, spec: str) -> dict:
+    hashing = use_hashing()
+    index = _milvus_index(work, spec)
+    before = hashing.seconds
+    t = time.perf_counter()
+    report = index.ingest([extra])
+    total = time.perf_counter() - t
+    _milvus_close(index)
+    return {"incremental_10_docs_s": total, "incremental_excl_embedding_s": total - (hashing.seconds - before),
+            "incremental_added": len(report.added)}
+
+
 # --- the scenario registry ---------------------------------------------------------------------
 # name → (build, open, query, increment). Each runs in a process of its own; each returns a dict
-# of the JSON keys it measured. HOOK for another store (e.g. the Milvus store of rag/milvus_store.py):
-# write its four functions like rag_* above and add one line here, e.g.
-#     SCENARIOS["milvus"] = (milvus_build, milvus_open, milvus_query, milvus_increment)
+# of the JSON keys it measured. Another store: write its four functions like rag_* above and add
+# one line here (and, if it needs packages not always installed, a line in UNAVAILABLE).
 SCENARIOS: dict[str, tuple[Callable, Callable, Callable, Callable]] = {
     "rag": (rag_build, rag_open, rag_query, rag_increment),
     "langchain": (langchain_build, langchain_open, langchain_query, langchain_increment),
+    "milvus": (milvus_build, milvus_open, milvus_query, milvus_increment),
 }
+# name → a function saying why the scenario cannot run on this machine (None: it can); a scenario
+# that cannot run is reported with that note and no figures, and the others run as usual
+UNAVAILABLE: dict[str, Callable[[], str | None]] = {"milvus": milvus_missing}
 
 
 def _child(args) -> None:
@@ -519,6 +639,14 @@ def run_size(size: str, scenarios: list[str], embedding: str, emit: Callable[[di
                 synthetic_corpus(extra, 1, seed=11 + n, prefix=f"new{n}")
         model_s_per_chunk = _model_cost(embedding, corpus) if synthetic else None
         for name in scenarios:
+            why_not = UNAVAILABLE.get(name, lambda: None)()
+            if why_not:
+                print(f"[{size}] {why_not}", file=sys.stderr, flush=True)
+                result = {"scenario": name, "size": size, "paragraphs": None, "skipped": True,
+                          "notes": [why_not], "machine": _machine()}
+                emit(result)
+                results.append(result)
+                continue
             print(f"[{size}] {name}: building …", file=sys.stderr, flush=True)
             folder = work / name
             folder.mkdir()
@@ -592,6 +720,9 @@ def print_table(results: list[dict], embedding: str) -> None:
                         and key not in ("paragraphs", "chunks", "model_load_s")
                     cells.append(f"{(b / a):>15.1f}x" if ok else f"{'':>16}")
             print(f"{key:30}" + "".join(cells))
+        for r in rows:
+            for note in r.get("notes") or []:
+                print(f"  note, {r['scenario']}: {note}")
         print()
 
 
