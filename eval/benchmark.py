@@ -234,12 +234,12 @@ def rag_open(work: Path, spec: str) -> dict:
             "chunks_opened": len(index.store)}
 
 
-def rag_query(work: Path, spec: str, embedding: str, synthetic: bool) -> dict:
-    hashing = use_hashing()
-    from rag import vectorindex
-    from rag.index import CaseIndex
+PLACE = "山东省"  # the place filter measured: a province of the sample's (and the synthetic corpora's) places
 
-    index = CaseIndex(work / "index", spec)
+
+def search_latencies(index, embedding: str, synthetic: bool):
+    """Hybrid, BM25 and dense latency, with a place filter and with two busy processes, of an opened
+    index (the FAISS store's or Milvus's): (figures, run(mode, **options) → a search, query model)."""
     model, model_load_s = real_model(embedding)
     if synthetic:
         index.store._embeddings = model  # questions embedded by the real model
@@ -254,17 +254,27 @@ def rag_query(work: Path, spec: str, embedding: str, synthetic: bool) -> dict:
 
     for mode in ("hybrid", "bm25", "dense"):
         out[f"{mode}_p50_ms"], out[f"{mode}_p95_ms"] = latency(run(mode))
-    out["embed_query_p50_ms"], out["embed_query_p95_ms"] = latency(lambda q: (fresh_query_vectors(), model.embed_query_array(q)))
-    place = "山东省" if synthetic else "山东省"
-    out["place_p50_ms"], out["place_p95_ms"] = latency(run("hybrid", place=place))
+    out["place_p50_ms"], out["place_p95_ms"] = latency(run("hybrid", place=PLACE))
     out["place_ratio"] = out["place_p50_ms"] / out["hybrid_p50_ms"]
-    county = _some_county(index)
-    out["county_p50_ms"], _ = latency(run("hybrid", place=county))
-    out["place_filters"] = f"{place} ({int(index.store.mask(place).sum())} rows), {county} ({int(index.store.mask(county).sum())} rows)"
     with Busy():
         out["hybrid_busy_p50_ms"], out["hybrid_busy_p95_ms"] = latency(run("hybrid"))
     out["load_avg_after_busy"] = os.getloadavg()[0]
     out["rss_after_queries_mb"] = rss_mb()
+    return out, run, model
+
+
+def rag_query(work: Path, spec: str, embedding: str, synthetic: bool) -> dict:
+    hashing = use_hashing()
+    from rag import vectorindex
+    from rag.index import CaseIndex
+
+    index = CaseIndex(work / "index", spec)
+    out, run, model = search_latencies(index, embedding, synthetic)
+    out["embed_query_p50_ms"], out["embed_query_p95_ms"] = latency(lambda q: (fresh_query_vectors(), model.embed_query_array(q)))
+    county = _some_county(index)
+    out["county_p50_ms"], _ = latency(run("hybrid", place=county))
+    out["place_filters"] = (f"{PLACE} ({int(index.store.mask(PLACE).sum())} rows), "
+                            f"{county} ({int(index.store.mask(county).sum())} rows)")
     # recall@10 of the vector index against exact search, on hashing-model queries like its vectors
     kind = vectorindex.kind_of(index.store.index)
     if kind == "flat":
@@ -530,28 +540,8 @@ def milvus_open(work: Path, spec: str) -> dict:
 def milvus_query(work: Path, spec: str, embedding: str, synthetic: bool) -> dict:
     use_hashing()
     index = _milvus_index(work, spec)
-    model, model_load_s = real_model(embedding)
-    if synthetic:
-        index.store._embeddings = model  # questions embedded by the real model
-    retriever = index.retriever(k=5)
-    out: dict = {"model_load_s": model_load_s}
-
-    def run(mode: str, **options):
-        def search(q):
-            fresh_query_vectors()
-            return retriever.search(q, mode=mode, **options)
-        return search
-
-    for mode in ("hybrid", "bm25", "dense"):
-        out[f"{mode}_p50_ms"], out[f"{mode}_p95_ms"] = latency(run(mode))
-    place = "山东省"
-    out["place_p50_ms"], out["place_p95_ms"] = latency(run("hybrid", place=place))
-    out["place_ratio"] = out["place_p50_ms"] / out["hybrid_p50_ms"]
-    out["place_filters"] = f"{place} ({index.store.count(index.retriever()._mask(place, None))} rows)"
-    with Busy():
-        out["hybrid_busy_p50_ms"], out["hybrid_busy_p95_ms"] = latency(run("hybrid"))
-    out["load_avg_after_busy"] = os.getloadavg()[0]
-    out["rss_after_queries_mb"] = rss_mb()  # Milvus Lite's engine runs inside this process
+    out, _, _ = search_latencies(index, embedding, synthetic)  # RSS includes Milvus Lite's engine (in process)
+    out["place_filters"] = f"{PLACE} ({index.store.count(index.retriever()._mask(PLACE, None))} rows)"
     if index.milvus.dense_index == "FLAT":
         out["recall_at_10"] = 1.0
     else:

@@ -431,8 +431,7 @@ class CaseIndex:
                     raise IndexUnusableError(
                         f"索引的文档库 docs.sqlite 损坏（{self.version_dir}）：{exc}。{CHECK_ADVICE}") from exc
             return
-        if path.exists() and path.stat().st_nlink > 1:  # a file of a published version, linked
-            raise RagError(f"内部错误：{path} 是旧版本文件的链接，不能写入")
+        _refuse_linked(path)
         conn = sqlite3.connect(str(path))
         conn.row_factory = sqlite3.Row
         try:
@@ -810,8 +809,7 @@ class CaseIndex:
         target = folder / DOCS_DB
         if not delta.is_file():
             return
-        if target.stat().st_nlink > 1:
-            raise RagError(f"内部错误：{target} 是旧版本文件的链接，不能写入")
+        _refuse_linked(target)
         conn = sqlite3.connect(str(target))
         try:
             conn.execute("ATTACH DATABASE ? AS delta", (delta.resolve().as_uri() + "?mode=ro&immutable=1",))
@@ -937,7 +935,7 @@ class CaseIndex:
             delta = base.delta if isinstance(base, vectorindex.Segmented) else None
             if not len(new_vectors):
                 index = base
-                carried += [VECTORS_FILE] + ([vectorindex.DELTA_FILE] if delta is not None else [])
+                carried += [VECTORS_FILE] + ([VECTORS_DELTA] if delta is not None else [])
             elif (delta.ntotal if delta is not None else 0) + len(new_vectors) <= vectorindex.DELTA_MAX_ROWS:
                 grown = vectorindex.new_index(dim, 0)  # flat
                 if delta is not None:
@@ -982,8 +980,8 @@ class CaseIndex:
                            [(first + n, *r) for n, r in enumerate(rows)])
             db.commit()
         if isinstance(index, vectorindex.Segmented):
-            if VECTORS_FILE in carried and vectorindex.DELTA_FILE not in carried:
-                vectorindex.write(index.delta, folder / vectorindex.DELTA_FILE)
+            if VECTORS_FILE in carried and VECTORS_DELTA not in carried:
+                vectorindex.write(index.delta, folder / VECTORS_DELTA)
         elif VECTORS_FILE not in carried:
             vectorindex.write(index, folder / VECTORS_FILE)
         carried += bm25.save(folder)
@@ -1309,6 +1307,12 @@ def _expand(paths: Iterable[str | Path]) -> list[Path]:
             seen.add(key)
             unique.append(p)
     return unique
+
+
+def _refuse_linked(path: Path) -> None:
+    """No byte of a published version is written: a file linked from one (nlink > 1) is refused."""
+    if path.exists() and path.stat().st_nlink > 1:
+        raise RagError(f"内部错误：{path} 是旧版本文件的链接，不能写入")
 
 
 def _fsync_dir(path: Path, skip: set[str] = frozenset()) -> None:

@@ -170,7 +170,7 @@ class BM25Index:
             average = np.asarray(lengths[live], dtype=np.int64).mean() if n else 0.0
             self._live = None if n == len(lengths) else live
             if n:  # the length norm of every row, as _scores computes it
-                self._norm = K1 * ((1 - B) + B * lengths.astype(np.float64) / average)
+                self._norm = _length_norm(lengths, average)
             self._stats = (n, float(average))
         return self._stats
 
@@ -328,7 +328,7 @@ class BM25Index:
             if not len(rows):
                 continue
             d = len(rows)
-            idf = np.float32(math.log(1 + (n - d + 0.5) / (d + 0.5)))
+            idf = np.float32(_idf(n, d))
             tf32 = tf.astype(np.float32)
             scores[rows] += (idf * (tf32 / (self._norm[rows] + tf32))).astype(np.float32)
         return scores
@@ -372,9 +372,8 @@ class BM25Index:
             carried += [*BM25_FILES.values(), TF_FILE]
         for segment in self.segments:
             if segment.fresh:
-                np.save(folder / f"{segment.name}_indices.npy", segment.indices, allow_pickle=False)
-                np.save(folder / f"{segment.name}_indptr.npy", segment.indptr, allow_pickle=False)
-                np.save(folder / f"{segment.name}_tf.npy", segment.tf, allow_pickle=False)
+                for part in ("indices", "indptr", "tf"):
+                    np.save(folder / f"{segment.name}_{part}.npy", getattr(segment, part), allow_pickle=False)
                 (folder / f"{segment.name}_vocab.json").write_text(json.dumps(segment.vocab, ensure_ascii=False),
                                                                   encoding="utf-8")
             else:
@@ -462,6 +461,16 @@ def _entries(token_lists: Iterable[list[str]], vocab: dict[str, int], first_row:
             np.asarray(tfs, dtype=np.uint16), np.asarray(lengths, dtype=np.int64))
 
 
+def _idf(n: int, d: int) -> float:
+    """Lucene's idf of a term in `d` of `n` rows, in Python floats (as bm25s)."""
+    return math.log(1 + (n - d + 0.5) / (d + 0.5))
+
+
+def _length_norm(lengths: np.ndarray, average: float) -> np.ndarray:
+    """k1 · (1 − b + b · length / average) per row, in float64 (as bm25s per document)."""
+    return K1 * ((1 - B) + B * lengths.astype(np.float64) / average)
+
+
 def _scores(tf: np.ndarray, rows: np.ndarray, cols: np.ndarray, indptr: np.ndarray,
             lengths: np.ndarray) -> np.ndarray:
     """bm25s's Lucene scores, bit for bit: idf computed in Python floats and stored as float32,
@@ -475,7 +484,7 @@ def _scores(tf: np.ndarray, rows: np.ndarray, cols: np.ndarray, indptr: np.ndarr
     idf = np.zeros(len(df), dtype=np.float32)
     for t, d in enumerate(df.tolist()):
         if d:
-            idf[t] = math.log(1 + (n - d + 0.5) / (d + 0.5))
-    norm = K1 * ((1 - B) + B * lengths.astype(np.float64) / average)  # per row, as bm25s per document
+            idf[t] = _idf(n, d)
+    norm = _length_norm(lengths, average)
     tf32 = tf.astype(np.float32)
     return (idf[cols] * (tf32 / (norm[rows] + tf32))).astype(np.float32)

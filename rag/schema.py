@@ -37,7 +37,9 @@ class Place(BaseModel):
         return out
 
 
-_SUFFIXES = ("壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "特别行政区", "省", "市", "区", "县")
+# longest first: 自治县 before 县 (the national table's units: 旗 and 盟 in Inner Mongolia, 地区 …)
+_SUFFIXES = ("壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "特别行政区", "自治县", "自治州", "自治旗", "地区", "林区",
+             "特区", "省", "市", "区", "县", "旗", "盟")
 
 
 def strip_suffix(name: str) -> str:

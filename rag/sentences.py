@@ -61,9 +61,11 @@ class SentenceVectors:
         self._row_of: dict[str, int] | None = None
         self._starts = [0]
 
-    def _add_segment(self, keys: list[str], vectors: np.ndarray, name: str) -> None:
+    def _add_segment(self, keys: list[str] | None, vectors: np.ndarray, name: str, keys_file: Path | None = None) -> None:
+        """A segment after the others: built now (`keys`), or loaded (`keys_file`, read on first use)."""
         self._starts.append(len(self))
-        self._segments.append({"keys": keys, "vectors": vectors, "keys_file": None, "name": name, "fresh": True})
+        self._segments.append({"keys": keys, "vectors": vectors, "keys_file": keys_file, "name": name,
+                               "fresh": keys_file is None})
         self._row_of = None
 
     @staticmethod
@@ -186,7 +188,5 @@ class SentenceVectors:
                 out = cls(None, vectors, folder / KEYS_FILE)
                 out._segments[0]["fresh"] = False
             else:
-                out._starts.append(len(out))
-                out._segments.append({"keys": None, "vectors": vectors, "keys_file": folder / (name[:-4] + ".json"),
-                                      "name": name[:-4], "fresh": False})
+                out._add_segment(None, vectors, name[:-4], folder / (name[:-4] + ".json"))
         return out

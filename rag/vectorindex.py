@@ -19,6 +19,7 @@ would pass DELTA_MAX_ROWS its rows are added to the graph and the graph is writt
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # before faiss loads OpenMP: see SEARCH_THREADS
 
@@ -68,8 +69,6 @@ class Segmented:
 
 def read_version(folder, *, writable: bool = False):
     """The chunk vectors of a version folder: its index file, with its delta segment if any."""
-    from pathlib import Path
-
     main = read(Path(folder) / "vectors.faiss", writable=writable)
     if not (Path(folder) / DELTA_FILE).exists():
         return main

@@ -272,14 +272,20 @@ def test_removing_a_document_whose_rows_are_in_an_old_segment(tiny_index, hnsw, 
     assert CaseIndex(index.root, load=False).check(repair=False).ok
 
 
-@pytest.mark.parametrize("which", ["bm25+{v}_indices.npy", "sentences+{v}.npy", "vectors_delta.faiss",
-                                   "docs_delta.sqlite"])
-def test_a_missing_segment_file_gives_a_clear_error_and_check_repairs_it(tiny_index, hnsw, tmp_path, which):
+def _grown_and_closed(tiny_index, tmp_path, which: str):
+    """The index grown by one append and closed: its folder, its live version and the file
+    `which` ({v}: the version's name) of that version."""
     index, src = tiny_index
     _grown(index, src, tmp_path)
     root, live = index.root, _live(index)
-    name = which.format(v=live.name)
     index.close()
+    return root, live, which.format(v=live.name)
+
+
+@pytest.mark.parametrize("which", ["bm25+{v}_indices.npy", "sentences+{v}.npy", "vectors_delta.faiss",
+                                   "docs_delta.sqlite"])
+def test_a_missing_segment_file_gives_a_clear_error_and_check_repairs_it(tiny_index, hnsw, tmp_path, which):
+    root, live, name = _grown_and_closed(tiny_index, tmp_path, which)
     (live / name).unlink()
     with pytest.raises(IndexUnusableError) as info:
         CaseIndex(root)
@@ -302,11 +308,7 @@ def test_a_missing_segment_file_gives_a_clear_error_and_check_repairs_it(tiny_in
 @pytest.mark.parametrize("which", ["bm25+{v}_tf.npy", "sentences+{v}.json", "vectors_delta.faiss",
                                    "docs_delta.sqlite"])
 def test_check_verifies_every_byte_of_segments(tiny_index, hnsw, tmp_path, which):
-    index, src = tiny_index
-    _grown(index, src, tmp_path)
-    root, live = index.root, _live(index)
-    name = which.format(v=live.name)
-    index.close()
+    root, live, name = _grown_and_closed(tiny_index, tmp_path, which)
     data = bytearray((live / name).read_bytes())
     data[len(data) // 2] ^= 0x5A  # same size: only a checksum finds it
     (live / name).unlink()  # a new file: the link to the older version's copy is not damaged with it

@@ -11,7 +11,7 @@ import re
 
 from ..schema import headline
 from ..text import FIGURE, normalise
-from .evidence import Candidate, Evidence, person_named
+from .evidence import CHANGED_TO, Candidate, Evidence, person_named
 from .question import Question
 
 # A comparison's line may hold a second sentence of the same side when it scores at least this
@@ -95,7 +95,7 @@ def figure_for(q: Question, sentence: str) -> str:
     if counted:  # "多少个网格" is answered by "292个", not by "500户"
         found = [m for m in found if (m.group(3) or "").startswith(counted.group(1))] or found
     if q.after_change:  # "后来调成了几个": "由11个…调整为19个" is answered by 19个
-        found = [m for m in found if re.search(r"(?:为|到|至|成)\s*$", text[:m.start()])] or found
+        found = [m for m in found if CHANGED_TO.search(text[:m.start()])] or found
     places = [m.start() for term in q.measure_terms for m in re.finditer(re.escape(term), text)]
     if places:  # the figure nearest to what is counted, wherever the sentence names it
         return _figure_text(min(found, key=lambda m: min(min(abs(m.start() - at), abs(m.end() - at)) for at in places)))

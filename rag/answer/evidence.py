@@ -26,7 +26,7 @@ from langchain_core.documents import Document
 
 from ..sentences import scored_sentences
 from ..text import FIGURE, arabic_numbers, figure_values, key_terms, normalise, pos_tags
-from .question import Question, names_other_locality
+from .question import OFFICES, Question, names_other_locality
 
 MODEL_FILE = Path(__file__).with_name("evidence_model.json")
 _COMPARES = re.compile(r"相比|比较|对比|比起|比一比|区别|差别|不一样|异同|谁[更多少快好]")
@@ -34,10 +34,9 @@ _COMPARES = re.compile(r"相比|比较|对比|比起|比一比|区别|差别|不
 _TIME = re.compile(r"\d{4}\s*年|[夏商周秦汉晋隋唐宋元明清]朝|[秦汉隋唐宋元明清]代|\d+\s*世纪|\d+\s*年代")
 _QUALIFIER_BEFORE = re.compile(r"之前|以前|此前|原来|原先|起初|最初")
 # what a figure a change arrives at follows: "调整为19个", "提升至93%", "从3万多人变为1万人"
-_CHANGED_TO = re.compile(r"(?:为|到|至|成)\s*$")
+CHANGED_TO = re.compile(r"(?:为|到|至|成)\s*$")
 # who a report names by office: "文旅行业党委书记黄耀强"
-_OFFICE = re.compile(r"(?:书记|主任|负责人|会长|社长|队长|站长|院长|局长|组长|部长|市长|区长|县长|镇长|理事长|主席|委员|代表"
-                     r"|创始人|发起人|老板|法人)$")
+_OFFICE = re.compile(rf"(?:{'|'.join(OFFICES + ('委员', '代表'))})$")
 # the hundred commonest Chinese surnames (公安部 2020 list), to tell a name jieba tags "nr" from a
 # word it mistags (岑溪市, 幸福感)
 _SURNAMES = frozenset("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩邓冯曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜"
@@ -433,7 +432,7 @@ def changed_to(q: Question, sentence: str) -> str:
     text = arabic_numbers(normalise(sentence))
     for m in FIGURE.finditer(text):
         unit = (m.group(2) or "") + (m.group(3) or "")
-        if _CHANGED_TO.search(text[:m.start()]) and (not q.units or any(unit.lstrip("余多").startswith(u)
+        if CHANGED_TO.search(text[:m.start()]) and (not q.units or any(unit.lstrip("余多").startswith(u)
                                                                          or (m.group(3) or "").startswith(u)
                                                                          for u in q.units)):
             return m.group(0)

@@ -26,12 +26,13 @@ _FIGURE = re.compile(r"多少|(?<!哪)几[十百千万]?[个名家项次处成�
                      r"|(?:哪边|哪个|哪家|哪里|谁)[^，,。？?]{0,12}(?:更多|多一些|多些|多点|多|更少|少|更高|高|更大|大)(?:呢|啊|吗)?[？?。]?$")
 _HOW = re.compile(r"如何|怎样|怎么|咋|哪些做法|什么做法|哪些举措|什么举措|什么办法|哪些办法|什么经验|啥办法|啥招|什么招|啥做法|怎么弄|步骤|流程")
 _NAME = re.compile(r"叫什么|叫啥|什么名字|啥名|名称|称作|叫做什么|什么品牌|什么称号|什么牌子|起了个")
+# Offices a report names people by, and users ask them by ("党委书记叫啥名字").
+OFFICES = ("书记", "主任", "负责人", "会长", "社长", "队长", "站长", "院长", "局长", "组长", "部长", "市长", "区长", "县长", "镇长",
+           "理事长", "主席", "创始人", "发起人", "老板", "法人")
 # "党委书记叫啥名字": a person's name is asked for (a role does not answer it; "法人是谁来当的" does
 # not ask a name and is answered by a role)
-_PERSON_NAME = re.compile(r"(?:书记|主任|负责人|带头人|领头人|法人|会长|社长|队长|站长|院长|局长|组长|部长|市长|区长|县长|镇长"
-                          r"|理事长|主席|创始人|发起人|老板)(?:是|的)?(?:叫|姓)(?:啥|什么)(?:名字|名)?|"
-                          r"(?:书记|主任|负责人|带头人|领头人|法人|会长|社长|队长|站长|院长|局长|组长|部长|市长|区长|县长|镇长"
-                          r"|理事长|主席|创始人|发起人|老板)(?:的)?(?:名字|姓名|全名)")
+_PERSON_NAME = re.compile(rf"(?:{'|'.join(OFFICES + ('带头人', '领头人'))})(?:是|的)?"
+                          r"(?:(?:叫|姓)(?:啥|什么)(?:名字|名)?|名字|姓名|全名)")
 # "后来调成了几个", "弄了之后收缴率多少": the figure after a change is asked for, not the one before
 _AFTER_CHANGE = re.compile(r"后来|之后|以后|调成|调整[成为到后]|变成|改成|拆成|分成|划成|变为|[增提升降]\w?到|扩大到|扩充到|优化为")
 _PER_ARTICLE = re.compile(r"两篇|各篇|分别|各自|不同|区别|异同|比较|对比|有啥不一样|有什么不一样|差别|差异")
@@ -197,26 +198,19 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
     return q
 
 
-# What a place's official name ends with, longest first ("新疆维吾尔自治区" is no 新疆维吾尔自治).
-_ADMIN_SUFFIX = re.compile(r"(?:自治县|自治州|自治旗|林区|特区|地区|市|县|区|旗|盟)$")
-
-
 @lru_cache(maxsize=1)
 def _gazetteer_names() -> frozenset[str]:
     """Every city- and county-level name of the national table (GB/T 2260), as written and
     without its suffix when two characters or more remain (平遥县, 平遥)."""
-    names = set()
-    for name in gazetteer():
-        names.add(name)
-        short = _ADMIN_SUFFIX.sub("", name)
-        if len(short) >= 2:
-            names.add(short)
-    return frozenset(names)
+    return frozenset(gazetteer()) | {strip_suffix(name) for name in gazetteer()}
 
 
 # What follows a place's name when a user names one (义乌有没有…, 顺德的社区…, 平遥那边…); a
 # name of the national table that is also a word (合作, 资源, 比如, 城区) is read as a place only so.
 _PLACE_CONTEXT = re.compile(r"(?:那边|那儿|那里|这边|这儿|一带|当地|地区|的社区|的街道|的小区|的村|有没有|有啥|有什么|也有|也在|也搞|也弄)")
+
+
+_SHORT_PROVINCES = frozenset(strip_suffix(p) for p in PROVINCES)
 
 
 def _gazetteer_places(text: str, known: dict[str, str]) -> list[tuple[int, str]]:
@@ -226,25 +220,23 @@ def _gazetteer_places(text: str, known: dict[str, str]) -> list[tuple[int, str]]
     names = _gazetteer_names()
     if not names:
         return []
-    bounds, at = {0}, 0
+    bounds, at = [0], 0
     for word, _ in pos_tags(text):
         at += len(word)
-        bounds.add(at)
-    spans = []
-    taken: set[int] = set()
-    for size in (5, 4, 3, 2):
-        for start in range(len(text) - size + 1):
-            end = start + size
-            if (text[start:end] in names and start in bounds and end in bounds
-                    and not taken & set(range(start, end))):
-                spans.append((start, end))
-                taken |= set(range(start, end))
+        bounds.append(at)
+    spans: list[tuple[int, int]] = []  # whole words or runs of them, two to five characters, longest first
+    for start, end in sorted(((a, b) for a in bounds for b in bounds if 2 <= b - a <= 5), key=lambda s: s[0] - s[1]):
+        if text[start:end] in names and not any(a < end and start < b for a, b in spans):
+            spans.append((start, end))
     spans.sort()
-    places = set(names) | set(known) | set(PROVINCES) | {p[:-1] for p in PROVINCES if len(p) > 2}
+
+    def is_place(word: str) -> bool:
+        return word in names or word in known or word in PROVINCES or word in _SHORT_PROVINCES
+
     found = []
-    for i, (start, end) in enumerate(spans):
-        before = any(text[max(0, start - n):start] in places for n in range(2, 6))
-        after = any(text[end:end + n] in places for n in range(2, 6))
+    for start, end in spans:
+        before = any(is_place(text[max(0, start - n):start]) for n in range(2, 6))
+        after = any(is_place(text[end:end + n]) for n in range(2, 6))
         if any(text[max(0, start - n):start] in known for n in range(2, 6)):
             continue  # 岑溪城区
         if _PLACE_CONTEXT.match(text, end) or before or after:
