@@ -11,21 +11,24 @@ import re
 
 from ..schema import headline
 from ..text import FIGURE, normalise
-from .evidence import CHANGED_TO, Candidate, Evidence, person_named
+from .evidence import CHANGED_TO, Candidate, Evidence, default_model, person_named
 from .question import Question
 
-# A comparison's line may hold a second sentence of the same side when it scores at least this
-# share of the side's best: the two sides of a comparison are rarely one sentence each.
-SECOND_SENTENCE_SHARE = 0.8
-# "how" answers: up to this many sentences, from the best paragraph first.
+# How many sentences an answer shows at most: a "how" answer, from the best paragraph first; a
+# fact, or one side of a comparison. Which of them is shown is the fitted model's call (`floor`).
 HOW_SENTENCES = 4
+FACT_SENTENCES = 2
 _NAME_IN_QUOTES = re.compile(r"[“\"「『]([^”\"」』]{2,20})[”\"」』]")
 
 
-def compose(q: Question, evidence: Evidence, places: list[Candidate] | None = None, floor: float = 0.0) -> str:
-    """`places`: for "哪些地方…", the best sentence of each place that qualifies. `floor`: in a
-    comparison, a side whose best sentence is less likely than this is named by its report's
-    title instead (it says nothing on the question)."""
+def compose(q: Question, evidence: Evidence, places: list[Candidate] | None = None, floor: float | None = None) -> str:
+    """`places`: for "哪些地方…", the best sentence of each place that qualifies. `floor`: how
+    likely a sentence must be to answer to be shown beside the best one (default: the fitted
+    model's place threshold, the probability at which a place's sentence qualifies it for a
+    list); in a comparison, a side whose best sentence is less likely than this is named by its
+    report's title instead (it says nothing on the question)."""
+    if floor is None:
+        floor = default_model().place_threshold
     lines = [f"{r}：" for r in q.read_as()]
     if evidence.parts:  # "…营收多少？…拿几成": each part answered in turn, a sentence said once
         for part, part_evidence in evidence.parts:
@@ -56,11 +59,11 @@ def _body(q: Question, evidence: Evidence, places: list[Candidate], floor: float
     lead = _lead(q, best)
     chosen = [best]
     if q.how:  # the best paragraph's relevant sentences, in their order
-        chosen += [c for c in cands[1:] if c.n == best.n and c.probability >= 0.5 * best.probability][:HOW_SENTENCES - 1]
+        chosen += [c for c in cands[1:] if c.n == best.n and c.probability >= floor][:HOW_SENTENCES - 1]
     for c in cands[1:]:
-        if len(chosen) >= (HOW_SENTENCES if q.how else 2):
+        if len(chosen) >= (HOW_SENTENCES if q.how else FACT_SENTENCES):
             break
-        if c.probability >= 0.85 * best.probability and c.sentence not in {x.sentence for x in chosen}:
+        if c.probability >= floor and c.sentence not in {x.sentence for x in chosen}:
             chosen.append(c)
     chosen.sort(key=lambda c: (c.n, c.doc.page_content.find(c.sentence)))
     body = "\n".join(_line(c, with_place=(i == 0 or c.place != chosen[i - 1].place)) for i, c in enumerate(chosen))
@@ -112,9 +115,10 @@ def _figure_text(m: re.Match) -> str:
     return f"{m.group(1)}{m.group(2) or ''}{unit}"
 
 
-def grouped_lines(q: Question, cands: list[Candidate], floor: float = 0.0) -> list[str]:
-    """One line per place (or, "两篇报道…", per report), its best sentence first; each named
-    side appears even when it matches weakly, as what its report is about."""
+def grouped_lines(q: Question, cands: list[Candidate], floor: float) -> list[str]:
+    """One line per place (or, "两篇报道…", per report), its best sentence first and a second
+    one as likely as `floor` (the two sides of a comparison are rarely one sentence each); each
+    named side appears even when it matches weakly, as what its report is about."""
     lines = []
     for first in best_per_group(q, cands):
         if first.probability < floor:
@@ -122,7 +126,7 @@ def grouped_lines(q: Question, cands: list[Candidate], floor: float = 0.0) -> li
             continue
         chosen = [first]
         same = [c for c in cands if _group_key(q, c) == _group_key(q, first) and c.sentence != first.sentence]
-        if same and same[0].probability >= SECOND_SENTENCE_SHARE * first.probability:
+        if same and same[0].probability >= floor:
             chosen.append(same[0])
         chosen.sort(key=lambda c: (c.n, c.doc.page_content.find(c.sentence)))
         head = _line(chosen[0], with_place=True, with_title=q.per_article and len(q.places) < 2)

@@ -228,12 +228,21 @@ def default_model() -> EvidenceModel:
     return EvidenceModel.load()
 
 
+# A count a user puts into a name ("三张清单") is their summary; the report may count otherwise
+# ("三个清单") or list the items without counting them.
+_COUNT_WORD = re.compile(r"[0-9一二两三四五六七八九十]+[个张项类条种件]")
+
+
 def phrase_in(phrase: str, text: str) -> bool:
-    """“吹哨报到” is in "网格吹哨，部门报到" too: verbatim, or every word of it."""
+    """“吹哨报到” is in "网格吹哨，部门报到" too: verbatim, or every word of it but a count.
+    "A/B" is in a text that holds either."""
     phrase, text = normalise(phrase), normalise(text)
+    parts = [p for p in re.split(r"[/／]", phrase) if p]
+    if len(parts) > 1:
+        return any(phrase_in(p, text) for p in parts)
     if phrase in text:
         return True
-    words = [w for w in key_terms(phrase) if len(w) >= 2]
+    words = [w for w in key_terms(phrase) if len(w) >= 2 and not _COUNT_WORD.fullmatch(w)]
     return bool(words) and all(w in text for w in words)
 
 

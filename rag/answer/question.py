@@ -460,6 +460,7 @@ def _alternatives(text: str) -> list[list[str]]:
     phrases), and "X等Y", where X is an example of Y."""
     groups = []
     for clause in re.split(r"[，,。？?！!；;：:（）()“”\"]", text):
+        clause = re.sub(r"[/／]", "或", clause)  # "服务圈/生活圈"
         if "或" in clause:
             *before, last = re.split(r"或者|或", clause)
             items = "或".join(before).split("、") + [_head(last)]

@@ -106,3 +106,21 @@ def test_the_figure_a_change_arrives_at(places):
     assert figure_for(q, sentence) == "19个"
     assert changed_to(q, sentence) == "19个"
     assert changed_to(q, "这些常住人口由城区原有的11个社区管辖") == ""
+
+
+def test_a_side_of_a_comparison_shows_a_second_sentence_the_model_finds_likely(weigh):
+    """罗定's report states the mechanism in one sentence and the counts (21名, 72名) in the next:
+    the second is shown because the fitted model finds it likely to answer, not because it
+    scores close to the first."""
+    q, _, evidence = weigh("罗定和殷都都在搞大工委大党委兼职委员，两边各选了多少人？")
+    answer = compose(q, evidence)
+    assert "211名" in answer and "21名" in answer and "72名" in answer
+    floor = EvidenceModel.load().place_threshold
+    luoding = [c for c in evidence.candidates if c.place == "罗定市"]
+    assert luoding[1].probability < 0.8 * luoding[0].probability and luoding[1].probability >= floor
+
+
+def test_an_answer_shows_no_sentence_below_the_floor(weigh):
+    q, _, evidence = weigh("岑溪社区的运转经费是从哪几头凑起来的？")
+    answer = compose(q, evidence, floor=1.0)
+    assert answer.count("[") == 1
