@@ -20,10 +20,11 @@ _WANTS_PLACES = re.compile(
     r"|哪个城市|哪个县|哪个区|哪个市|哪地|什么地方|啥地方|哪几个地方|哪几个城市|哪几个区|哪几个县|哪几个市|哪几个地区"
     r"|别的地方|其他地方|其它地方|别处|还有哪|都有谁|有谁|哪家|谁家|哪座城市"
     r"|有没有(?:什么|哪个|哪些|别的|其他)?(?:地方|城市|地区)")
+# "哪边带动就业的人多": a comparison of figures; what is compared is between the two
+_MORE = re.compile(r"(?:哪边|哪个|哪家|哪里|谁)([^，,。？?]{0,12}?)(?:更多|多一些|多些|多点|多|更少|少|更高|高|更大|大)(?:呢|啊|吗)?[？?。]?$")
 _FIGURE = re.compile(r"多少|(?<!哪)几[十百千万]?[个名家项次处成人户件位所条座支年倍元场批类种间套平亩岁天部块栋]|几成|比例|百分|占比|比率"
                      r"|收缴率|化解率|覆盖率|数量|规模|金额|面积|人次|多大|多长|多高|多远|多久|多少钱"
-                     # "哪边带动就业的人多": a comparison of figures
-                     r"|(?:哪边|哪个|哪家|哪里|谁)[^，,。？?]{0,12}(?:更多|多一些|多些|多点|多|更少|少|更高|高|更大|大)(?:呢|啊|吗)?[？?。]?$")
+                     r"|" + _MORE.pattern)
 _HOW = re.compile(r"如何|怎样|怎么|咋|哪些做法|什么做法|哪些举措|什么举措|什么办法|哪些办法|什么经验|啥办法|啥招|什么招|啥做法|怎么弄|步骤|流程")
 _NAME = re.compile(r"叫什么|叫啥|什么名字|啥名|名称|称作|叫做什么|什么品牌|什么称号|什么牌子|起了个")
 # Offices a report names people by, and users ask them by ("党委书记叫啥名字").
@@ -190,8 +191,9 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
     q.verbs = [w for w, flag in pos_tags(text) if flag == "v" and w in q.terms]
     if q.numeric:
         q.after_change = bool(_AFTER_CHANGE.search(text))
-        q.measure_terms, q.measure_context = _measure_terms(text, q.terms)
-        q.units = expected_units(text)
+        counted = _as_count(text)
+        q.measure_terms, q.measure_context = _measure_terms(counted, q.terms)
+        q.units = expected_units(counted)
         q.rates = [RATES[r] for r in RATES if r in text]
     q.alternatives = _alternatives(text)
     q.kind = kind_of(q)
@@ -515,6 +517,17 @@ def _noun_phrase(text: str) -> str:
         if len(out) > 8:
             break
     return ""
+
+
+def _as_count(text: str) -> str:
+    """"哪边带动就业的人多" asks what "带动就业多少人" asks, of each side."""
+    m = _MORE.search(text)
+    if not m or _NUMERIC_CUE.search(text):
+        return text
+    compared = m.group(1)
+    person = re.search(r"的?(人数?|人次)$", compared)
+    what = compared[:person.start()] if person else compared
+    return text[:m.start()] + what + "多少" + (person.group(1) if person else "")
 
 
 def _measure_terms(text: str, terms: list[str]) -> tuple[list[str], list[str]]:

@@ -137,3 +137,13 @@ def test_places_of_the_national_table_the_corpus_lacks(places, question, unknown
     assert q.unknown_places == unknown
     if unknown:
         assert "山西省" not in q.places  # 山西 only said where 平遥 is
+
+
+def test_which_side_has_more_people_asks_for_a_count_of_people():
+    """"哪边带动就业的人多" is answered, on each side, by a figure of people, as "带动就业多少人" is."""
+    from rag.answer.question import PERSON_UNITS
+
+    q = analyse("莱阳跟芝罘都在搞幸福工坊，哪边带动就业的人多？", ["莱阳市", "芝罘区"])
+    assert q.numeric and q.comparison and q.units == list(PERSON_UNITS)
+    q = analyse("汕头和汾阳哪个服务的人次多？", ["汕头市", "汾阳市"])
+    assert q.units == ["人次"] and q.measure_terms == ["人次"]
