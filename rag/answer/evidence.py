@@ -209,6 +209,12 @@ class EvidenceModel:
     # does this place qualify for "哪些地方…"? (over PLACE_FEATURES); with it, place_threshold
     # applies to its probability and place_share is not used
     place: Logistic | None = None
+    # an answer shows, beside its best sentence, those at least this likely (None: place_threshold)
+    sentence_threshold: float | None = None
+
+    @property
+    def shown_threshold(self) -> float:
+        return self.place_threshold if self.sentence_threshold is None else self.sentence_threshold
 
     def probability(self, features: dict[str, float]) -> float:
         return self.sentence(features)
@@ -220,7 +226,8 @@ class EvidenceModel:
                    answer_threshold=data["thresholds"]["answer"], place_threshold=data["thresholds"]["place"],
                    clear_threshold=data["thresholds"]["clear"], meta=data.get("fitted", {}),
                    place_share=data["thresholds"].get("place_share", 0.0),
-                   place=Logistic(**data["place"]) if data.get("place") else None)
+                   place=Logistic(**data["place"]) if data.get("place") else None,
+                   sentence_threshold=data["thresholds"].get("sentence"))
 
 
 @lru_cache(maxsize=1)

@@ -26,6 +26,7 @@ def test_the_fitted_model_is_readable_and_says_where_it_came_from():
     assert data["fitted"]["by"] == "python eval/fit.py" and "paraphrase_train.jsonl" in data["fitted"]["training_sets"]
     model = EvidenceModel.load()
     assert 0 < model.answer_threshold < 1 and 0 < model.place_threshold < 1
+    assert model.shown_threshold == data["thresholds"]["sentence"] and 0 < model.shown_threshold < 1
 
 
 def test_rare_terms_weigh_more_than_common_ones(real_index, places):
