@@ -11,7 +11,7 @@ import re
 
 from ..schema import headline
 from ..text import FIGURE, normalise
-from .evidence import CHANGED_TO, Candidate, Evidence, default_model, person_named
+from .evidence import CHANGED_TO, Candidate, Evidence, changed_to, default_model, person_named
 from .question import Question
 
 # How many sentences an answer shows at most: a "how" answer, from the best paragraph first; a
@@ -55,7 +55,6 @@ def _body(q: Question, evidence: Evidence, places: list[Candidate], floor: float
         if len(lines) > 1:
             return "\n".join(lines)
     best = cands[0]
-    lead = _lead(q, best)
     chosen = [best]
     if q.how:  # the best paragraph's relevant sentences, in their order
         chosen += [c for c in cands[1:] if c.n == best.n and c.probability >= floor][:HOW_SENTENCES - 1]
@@ -64,6 +63,9 @@ def _body(q: Question, evidence: Evidence, places: list[Candidate], floor: float
             break
         if c.probability >= floor and c.sentence not in {x.sentence for x in chosen}:
             chosen.append(c)
+    # "后来调成了几个": the figure a change arrives at, from the shown sentence that states one
+    leading = next((c for c in chosen if changed_to(q, c.sentence)), best) if q.after_change else best
+    lead = _lead(q, leading)
     chosen.sort(key=lambda c: (c.n, c.doc.page_content.find(c.sentence)))
     body = "\n".join(_line(c, with_place=(i == 0 or c.place != chosen[i - 1].place)) for i, c in enumerate(chosen))
     return f"{lead}\n{body}" if lead else body

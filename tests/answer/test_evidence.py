@@ -125,3 +125,11 @@ def test_an_answer_shows_no_sentence_below_the_floor(weigh):
     q, _, evidence = weigh("岑溪社区的运转经费是从哪几头凑起来的？")
     answer = compose(q, evidence, floor=1.0)
     assert answer.count("[") == 1
+
+
+def test_a_change_question_leads_with_the_figure_changed_to_even_from_a_second_sentence(weigh):
+    """The best sentence says the city had 11 communities; the one shown beside it says they were
+    made 19: "后来调成了几个" is answered by 19个."""
+    q, _, evidence = weigh("岑溪城区的社区后来调成了几个？")
+    answer = compose(q, evidence)
+    assert answer.startswith("19个[")
