@@ -183,7 +183,10 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
     unplaced = text
     for word in sorted(set(r.written for r in q.readings) | set(q.unknown_places), key=len, reverse=True):
         unplaced = re.sub(re.escape(word) + "[省市区县]?", " ", unplaced)  # 芩溪市 is no 溪市
-    q.terms = [t for t in key_terms(unplaced, place_words)
+    terms = key_terms(unplaced, place_words)
+    if in_corpus:
+        terms = list(dict.fromkeys(_known_part(t, in_corpus) for t in terms))
+    q.terms = [t for t in terms
                if t not in QUESTION_WORDS and not _WANTS_PLACES.fullmatch(t) and not _is_place_word(t, q)]
     q.quoted = [m.strip() for m in _QUOTED.findall(text) if len(m.strip()) >= 2]
     if in_corpus and not q.wants_places:  # "除了汕头金丰社区，还有哪些地方…": 金丰 is no filter
@@ -455,6 +458,19 @@ def depends_on_previous(text: str, q: Question) -> bool:
     if not q.terms and not q.quoted:
         return True  # "汕头呢？", "具体怎么做的？"
     return False
+
+
+def _known_part(term: str, in_corpus: Callable[[str], bool]) -> str:
+    """Colloquial text leaves single characters jieba joins into one piece ("里搞非遗"): a piece
+    neither the documents nor jieba's dictionary know is its longest part the documents use
+    (非遗), or as it was."""
+    if in_corpus(term) or segmenter().dt.FREQ.get(term):
+        return term
+    for size in range(len(term) - 1, 1, -1):
+        for start in range(len(term) - size + 1):
+            if in_corpus(part := term[start:start + size]):
+                return part
+    return term
 
 
 def _alternatives(text: str) -> list[list[str]]:

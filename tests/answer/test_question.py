@@ -147,3 +147,12 @@ def test_which_side_has_more_people_asks_for_a_count_of_people():
     assert q.numeric and q.comparison and q.units == list(PERSON_UNITS)
     q = analyse("汕头和汾阳哪个服务的人次多？", ["汕头市", "汾阳市"])
     assert q.units == ["人次"] and q.measure_terms == ["人次"]
+
+
+def test_a_piece_of_single_characters_is_cut_to_the_word_the_documents_use(places, real_index):
+    """"在社区里搞非遗": jieba leaves 里 搞 非 遗 single; joined they are no word, 非遗 is one."""
+    in_corpus = lambda w: real_index.bm25.doc_freq(w) > 0  # noqa: E731
+    q = analyse("除了汾阳，还有哪些地方在社区里搞非遗的活动？", places, in_corpus)
+    assert "非遗" in q.terms and not any("搞" in t for t in q.terms)
+    q = analyse("哪些地方把非遗跟社区服务、基层治理结合起来了？", places, in_corpus)
+    assert "非遗" in q.terms and "起来" not in q.terms  # a complement, not what is asked about
