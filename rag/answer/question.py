@@ -21,7 +21,7 @@ _WANTS_PLACES = re.compile(
     r"|别的地方|其他地方|其它地方|别处|还有哪|都有谁|有谁|哪家|谁家|哪座城市"
     r"|有没有(?:什么|哪个|哪些|别的|其他)?(?:地方|城市|地区)")
 # "哪边带动就业的人多": a comparison of figures; what is compared is between the two
-_MORE = re.compile(r"(?:哪边|哪个|哪家|哪里|谁)([^，,。？?]{0,12}?)(?:更多|多一些|多些|多点|多|更少|少|更高|高|更大|大)(?:呢|啊|吗)?[？?。]?$")
+_MORE = re.compile(r"(?:哪边|哪个|哪家|哪里|谁)([^，,。？?]{0,12}?)(?:更多|多一些|多些|多点|多|更少|少|更高|高|更大|大)(?:呢|啊|吗)?(?=[？?。，,]|$)")
 _FIGURE = re.compile(r"多少|(?<!哪)几[十百千万]?[个名家项次处成人户件位所条座支年倍元场批类种间套平亩岁天部块栋]|几成|比例|百分|占比|比率"
                      r"|收缴率|化解率|覆盖率|数量|规模|金额|面积|人次|多大|多长|多高|多远|多久|多少钱"
                      r"|" + _MORE.pattern)
@@ -538,12 +538,12 @@ def _noun_phrase(text: str) -> str:
 def _as_count(text: str) -> str:
     """"哪边带动就业的人多" asks what "带动就业多少人" asks, of each side."""
     m = _MORE.search(text)
-    if not m or _NUMERIC_CUE.search(text):
+    if not m:
         return text
     compared = m.group(1)
     person = re.search(r"的?(人数?|人次)$", compared)
     what = compared[:person.start()] if person else compared
-    return text[:m.start()] + what + "多少" + (person.group(1) if person else "")
+    return text[:m.start()] + what + "多少" + (person.group(1) if person else "") + text[m.end():]
 
 
 def _measure_terms(text: str, terms: list[str]) -> tuple[list[str], list[str]]:

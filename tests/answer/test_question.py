@@ -145,6 +145,8 @@ def test_which_side_has_more_people_asks_for_a_count_of_people():
 
     q = analyse("莱阳跟芝罘都在搞幸福工坊，哪边带动就业的人多？", ["莱阳市", "芝罘区"])
     assert q.numeric and q.comparison and q.units == list(PERSON_UNITS)
+    q = analyse("芝罘和莱阳搞幸福工坊，哪边带动就业的人更多？各多少", ["莱阳市", "芝罘区"])
+    assert q.units == list(PERSON_UNITS)
     q = analyse("汕头和汾阳哪个服务的人次多？", ["汕头市", "汾阳市"])
     assert q.units == ["人次"] and q.measure_terms == ["人次"]
 
