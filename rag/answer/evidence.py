@@ -369,9 +369,9 @@ class EvidenceScorer:
             pool = [(n, d) for n, d in pool if any(p in d.metadata.get("place_full", "") for p in q.places)]
             if not pool:
                 return Evidence(False, f"检索到的段落中没有关于{'、'.join(q.places)}的内容。", clear=True)
-        if q.quoted and not q.comparison:  # “五星”支部: a paragraph that never names it is not about it
-            pool = [(n, d) for n, d in pool if all(phrase_in(p, d.metadata.get("title", "") + d.page_content)
-                                                   for p in q.quoted)]
+        if q.quoted and not q.comparison:  # “五星”支部: a report that never names it is not about it
+            named = _articles_naming(pool, q.quoted, every=not q.quotes_either)
+            pool = [(n, d) for n, d in pool if _article(d) in named]
             if not pool:
                 return Evidence(False, f"检索到的段落中没有提到{'、'.join(f'“{p}”' for p in q.quoted)}。")
         if q.localities:  # 石围社区's figure is not 北区社区's
@@ -412,21 +412,32 @@ class EvidenceScorer:
 
     def places_with_evidence(self, q: Question, candidates: list[Candidate]) -> list[Candidate]:
         """For "哪些地方…": each place's best sentence, for every place whose best sentence is
-        likely enough to answer and whose paragraph holds the name the question quotes
-        (“红色物业”: a place that has no such thing does not have it)."""
+        likely enough to answer. (Only reports naming a name the question quotes have
+        candidates: “红色物业”, a place that has no such thing does not have it.)"""
         by_place: dict[str, Candidate] = {}
         groups: dict[str, list[tuple[float, dict[str, float]]]] = {}
         for c in candidates:
             if c.place and c.place not in q.excluded:
                 by_place.setdefault(c.place, c)
                 groups.setdefault(c.place, []).append((c.probability, c.features))
-        quoted = [c for c in by_place.values() if all(phrase_in(p, c.doc.page_content) for p in q.quoted)]
         if self.model.place is not None:
             features = place_features(groups)
-            return [c for c in quoted if self.model.place(features[c.place]) >= self.model.place_threshold]
+            return [c for c in by_place.values() if self.model.place(features[c.place]) >= self.model.place_threshold]
         top = max((c.probability for c in by_place.values()), default=0.0)
-        return [c for c in quoted if c.probability >= self.model.place_threshold
+        return [c for c in by_place.values() if c.probability >= self.model.place_threshold
                 and c.probability >= self.model.place_share * top]
+
+
+def _article(d: Document) -> tuple[str, int]:
+    return d.metadata.get("doc", ""), d.metadata.get("article", 0)
+
+
+def _articles_naming(pool: list[tuple[int, Document]], quoted: list[str], every: bool) -> set[tuple[str, int]]:
+    """The reports (document, article) of which a paragraph in `pool` names every quoted name, or
+    with `every` False any one ("“15分钟服务圈”“15分钟生活圈”这种提法…"): a report names its
+    practice once and goes on about it (“头雁培育” …, then "已开展7期")."""
+    test = all if every else any
+    return {_article(d) for _, d in pool if test(phrase_in(p, d.metadata.get("title", "") + d.page_content) for p in quoted)}
 
 
 def _figure_features(q: Question, sentence: str) -> dict[str, float]:

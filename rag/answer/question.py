@@ -97,6 +97,7 @@ class Question:
     figures: list[float] = field(default_factory=list)  # figures the question states (1.2万 → 12000)
     terms: list[str] = field(default_factory=list)
     quoted: list[str] = field(default_factory=list)  # “红色物业”: a named practice must appear as written
+    quotes_either: bool = False  # “15分钟服务圈”“15分钟生活圈”, “A”或“B”: any one of the quoted names will do
     measure_terms: list[str] = field(default_factory=list)  # the words by 多少: what is counted (all needed)
     measure_context: list[str] = field(default_factory=list)  # whose or where (one of them needed)
     units: list[str] = field(default_factory=list)  # units a figure answering it may carry (元, 人, %)
@@ -189,6 +190,7 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
     q.terms = [t for t in terms
                if t not in QUESTION_WORDS and not _WANTS_PLACES.fullmatch(t) and not _is_place_word(t, q)]
     q.quoted = [m.strip() for m in _QUOTED.findall(text) if len(m.strip()) >= 2]
+    q.quotes_either = bool(re.search(r"[”\"」』]\s*(?:或者|或是|或|/|／)?\s*[“\"「『]", text))
     if in_corpus and not q.wants_places:  # "除了汕头金丰社区，还有哪些地方…": 金丰 is no filter
         q.localities = _localities(text, q, in_corpus)
     q.verbs = [w for w, flag in pos_tags(text) if flag == "v" and w in q.terms]
@@ -347,7 +349,8 @@ def _sounds_like(text: str, aliases: dict[str, str]) -> list[tuple[int, int, str
             span = text[start:start + size]
             if span in aliases or not re.fullmatch(r"[\u4e00-\u9fff]+", span):
                 continue
-            suffix = text[start + size:start + size + 1] in ("市", "区", "县", "省")
+            after = text[start + size:start + size + 1]
+            suffix = after in ("市", "区", "县", "省") and not _NOT_PLACE_END.search(span + after)  # 生江社区: no 江社区
             alias = by_sound.get(_loose(pinyin(span)))
             if alias is None and suffix and not freq.get(span):  # 芩溪市: one character off, then a suffix
                 # (江汉区 is a place of its own: a dictionary word is not taken for a typo)

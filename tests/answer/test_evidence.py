@@ -133,3 +133,17 @@ def test_a_change_question_leads_with_the_figure_changed_to_even_from_a_second_s
     q, _, evidence = weigh("岑溪城区的社区后来调成了几个？")
     answer = compose(q, evidence)
     assert answer.startswith("19个[")
+
+
+def test_a_quoted_practice_named_once_in_a_report_covers_its_later_paragraphs(weigh):
+    """殷都's report names “头雁培育” once and tells of the 书记工作室's 7 training rounds in a
+    later paragraph that does not repeat the name: that paragraph answers."""
+    q, _, evidence = weigh("河南殷都有个“头雁培育”，靠优秀社区书记工作室带学员实岗锻炼，到现在办了几期？")
+    assert evidence.answerable
+    assert "7期" in compose(q, evidence)
+
+
+def test_quoted_names_side_by_side_are_alternatives(places):
+    q = analyse("“15分钟服务圈”“15分钟生活圈”这种提法，哪些地方在做？", places)
+    assert q.quotes_either and q.wants_places
+    assert not analyse("哪些地方实行了街道“大工委”、社区“大党委”机制？", places).quotes_either

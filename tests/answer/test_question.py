@@ -158,3 +158,9 @@ def test_a_piece_of_single_characters_is_cut_to_the_word_the_documents_use(place
     assert "非遗" in q.terms and not any("搞" in t for t in q.terms)
     q = analyse("哪些地方把非遗跟社区服务、基层治理结合起来了？", places, in_corpus)
     assert "非遗" in q.terms and "起来" not in q.terms  # a complement, not what is asked about
+
+
+def test_a_community_is_not_read_as_a_place_that_sounds_alike(places):
+    """生江社区: 江社 + 区 is 社区, not a typo for 江西 before an administrative suffix."""
+    q = analyse("罗定生江社区设了“红色代办员”，一共配了几个代办员？", places)
+    assert q.places == ["罗定市"] and not q.readings[1:]
