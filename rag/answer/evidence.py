@@ -25,7 +25,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from ..sentences import scored_sentences
-from ..text import FIGURE, arabic_numbers, figure_values, key_terms, normalise, pos_tags
+from ..text import FIGURE, arabic_numbers, chinese_to_int, figure_values, key_terms, normalise, pos_tags
 from .question import OFFICES, Question, names_other_locality
 
 MODEL_FILE = Path(__file__).with_name("evidence_model.json")
@@ -236,21 +236,32 @@ def default_model() -> EvidenceModel:
 
 
 # A count a user puts into a name ("三张清单") is their summary; the report may count otherwise
-# ("三个清单") or list the items without counting them.
-_COUNT_WORD = re.compile(r"[0-9一二两三四五六七八九十]+[个张项类条种件]")
+# ("三个清单") or list the items without counting them ("需求清单…认领清单…项目清单").
+_COUNT_WORD = re.compile(r"([0-9一二两三四五六七八九十]+)[个张项类条种件]")
 
 
 def phrase_in(phrase: str, text: str) -> bool:
-    """“吹哨报到” is in "网格吹哨，部门报到" too: verbatim, or every word of it but a count.
-    "A/B" is in a text that holds either."""
+    """“吹哨报到” is in "网格吹哨，部门报到" too: verbatim, or every word of it; a count in it
+    ("三张清单") as the same number with any measure word, or as that many mentions of what it
+    counts. "A/B" is in a text that holds either."""
     phrase, text = normalise(phrase), normalise(text)
     parts = [p for p in re.split(r"[/／]", phrase) if p]
     if len(parts) > 1:
         return any(phrase_in(p, text) for p in parts)
     if phrase in text:
         return True
-    words = [w for w in key_terms(phrase) if len(w) >= 2 and not _COUNT_WORD.fullmatch(w)]
-    return bool(words) and all(w in text for w in words)
+    words = [w for w in key_terms(phrase) if len(w) >= 2]
+    counts = [m for w in words if (m := _COUNT_WORD.fullmatch(w))]
+    words = [w for w in words if not _COUNT_WORD.fullmatch(w)]
+    if not words or not all(w in text for w in words):
+        return False
+    for m in counts:
+        n = int(m.group(1)) if m.group(1).isdigit() else chinese_to_int(m.group(1))
+        counted = words[-1]
+        said = re.search(rf"{m.group(1)}[个张项类条种件]?[“”\"]?{re.escape(counted)}", text)
+        if not said and (n is None or text.count(counted) < n):
+            return False
+    return True
 
 
 def term_weights(q: Question, rarity: Callable[[str], float] | None = None) -> dict[str | tuple[str, ...], float]:

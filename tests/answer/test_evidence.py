@@ -147,3 +147,12 @@ def test_quoted_names_side_by_side_are_alternatives(places):
     q = analyse("“15分钟服务圈”“15分钟生活圈”这种提法，哪些地方在做？", places)
     assert q.quotes_either and q.wants_places
     assert not analyse("哪些地方实行了街道“大工委”、社区“大党委”机制？", places).quotes_either
+
+
+def test_a_count_in_a_quoted_name_is_the_number_not_the_measure_word():
+    from rag.answer.evidence import phrase_in
+
+    assert phrase_in("三张清单", "共建共享建立需求、资源和项目“三个清单”150多个")  # another measure word
+    assert phrase_in("三张清单", "收集“需求清单”，形成“认领清单”，汇总形成“项目清单”")  # three of them named
+    assert not phrase_in("三张清单", "明确政策宣传、矛盾调解、民生代办等岗位清单")
+    assert phrase_in("15分钟服务圈/生活圈", "打造“15分钟便民生活圈”")
