@@ -408,6 +408,8 @@ class EvidenceScorer:
             candidates = [c for c in candidates if c.features.get("unit_found", 0.0) > 0]
         for wordings in q.rates:  # "日均多少人次" is not answered by a total
             candidates = [c for c in candidates if any(w in c.sentence for w in wordings)]
+        if q.members:  # "具体是哪6类" is not answered by "明确6种类别乡贤"
+            candidates = [c for c in candidates if lists(c.sentence, *q.members)]
         if q.asks_person:  # "党委书记叫啥名字" is not answered by "由社区党委书记担任法人"
             candidates = [c for c in candidates if person_named(c.sentence)]
         if q.numeric and _QUALIFIER_BEFORE.search(q.text):  # "…之前的收缴率": only a "从…到…" figure answers it
@@ -475,6 +477,18 @@ def changed_to(q: Question, sentence: str) -> str:
                                                                          for u in q.units)):
             return m.group(0)
     return ""
+
+
+def lists(sentence: str, count: int, kind: str = "") -> bool:
+    """Whether `sentence` names at least `count` things (of `kind`, when given: "石围社区、北区社区"),
+    one after another ("A、B和C", “A”“B”)."""
+    def named(items: list[str]) -> int:
+        return sum(1 for x in items if x.strip() and (not kind or kind in x))
+
+    clauses = re.split(r"[，,。；;：:！!？?]", sentence)
+    listed = max((named(re.split(r"、|以及|及|和|与", c)) for c in clauses if "、" in c), default=0)
+    quoted = named(re.findall(r"“([^”]{2,20})”", sentence))
+    return max(listed, quoted) >= count
 
 
 def person_named(sentence: str) -> str:

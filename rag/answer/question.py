@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from ..places import PROVINCES, REGIONS, gazetteer
 from ..schema import strip_suffix
-from ..text import QUESTION_WORDS, arabic_numbers, figure_values, key_terms, normalise, pos_tags, segmenter
+from ..text import QUESTION_WORDS, arabic_numbers, chinese_to_int, figure_values, key_terms, normalise, pos_tags, segmenter
 
 _WANTS_PLACES = re.compile(
     r"哪些地方|哪些城市(?!名片|称号|品牌)|哪些\w{1,6}的(?:地方|城市|地区)|哪些地区|哪些县|哪些区|哪些市|哪里|哪儿|哪个地方"
@@ -83,6 +83,9 @@ class Question:
     how: bool = False
     asks_name: bool = False
     asks_person: bool = False  # "书记叫啥名字": only a sentence that names a person answers it
+    # "具体是哪6类", "那3个人文型的具体是哪几个社区": the members of a set, as (how many, of what):
+    # only a sentence that lists that many answers it, not one that counts them
+    members: tuple[int, str] | None = None
     after_change: bool = False  # "后来调成了几个": the figure after a change ("调整为19个")
     per_article: bool = False
     places: list[str] = field(default_factory=list)  # places of the corpus it names (canonical names)
@@ -136,6 +139,7 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
     q.how = bool(_HOW.search(text)) and not q.numeric
     q.asks_name = bool(_NAME.search(text))
     q.asks_person = bool(_PERSON_NAME.search(text))
+    q.members = _members_asked(text)
     q.per_article = bool(_PER_ARTICLE.search(text))
     q.years = _YEAR.findall(text)
     q.asks_when = bool(_WHEN.search(text))
@@ -474,6 +478,19 @@ def _known_part(term: str, in_corpus: Callable[[str], bool]) -> str:
             if in_corpus(part := term[start:start + size]):
                 return part
     return term
+
+
+_MEMBERS = re.compile(r"(?:具体|分别)(?:是|有|都有|都是)?哪(几|[一二两三四五六七八九十\d]+)(?:个|项|类|种|条|家|所|支|样)?"
+                      r"([\u4e00-\u9fa5]{0,4})")
+
+
+def _members_asked(text: str) -> tuple[int, str] | None:
+    m = _MEMBERS.search(text)
+    if not m:
+        return None
+    count = 2 if m.group(1) == "几" else int(m.group(1)) if m.group(1).isdigit() else chinese_to_int(m.group(1)) or 2
+    kind = next((w for w, flag in pos_tags(m.group(2)) if flag.startswith("n") and len(w) >= 2), "")
+    return count, kind
 
 
 def _alternatives(text: str) -> list[list[str]]:

@@ -156,3 +156,15 @@ def test_a_count_in_a_quoted_name_is_the_number_not_the_measure_word():
     assert phrase_in("三张清单", "收集“需求清单”，形成“认领清单”，汇总形成“项目清单”")  # three of them named
     assert not phrase_in("三张清单", "明确政策宣传、矛盾调解、民生代办等岗位清单")
     assert phrase_in("15分钟服务圈/生活圈", "打造“15分钟便民生活圈”")
+
+
+def test_which_ones_is_answered_by_a_sentence_that_lists_them(weigh):
+    """"具体是哪五项" is answered by the sentence naming the five; "哪几个社区" is not answered by one
+    that counts the 社区 without naming them."""
+    from rag.answer.evidence import lists
+
+    q, _, evidence = weigh("吉州区回应民生诉求的“五项机制”具体是哪五项？")
+    assert q.members == (5, "") and evidence.answerable and "考核成果运用" in compose(q, evidence)
+    q, _, evidence = weigh("罗定“3+2+5”里头那3个人文型社区，具体是哪几个社区")
+    assert q.members == (2, "社区") and not evidence.answerable
+    assert lists("罗城街道石围社区、北区社区率先发展", 2, "社区")
