@@ -609,7 +609,7 @@ RATES = {"日均": ("日均", "每天", "每日", "一天"), "每天": ("日均"
 
 
 # 个 is left out: users count anything with it, whatever the document's measure word.
-_CLASSIFIER = re.compile(r"(?:多少|(?<!哪)几)([名家项次处户件位所条座支块场批类种间套栋本期届部台辆张棵])")
+_CLASSIFIER = re.compile(r"(?:多少|(?<!哪)几)([名家项次处户件位所条座支块场批类种间套栋本期届部台辆张棵分])")
 
 
 def _counts_people(text: str) -> bool:

@@ -164,3 +164,8 @@ def test_a_community_is_not_read_as_a_place_that_sounds_alike(places):
     """生江社区: 江社 + 区 is 社区, not a typo for 江西 before an administrative suffix."""
     q = analyse("罗定生江社区设了“红色代办员”，一共配了几个代办员？", places)
     assert q.places == ["罗定市"] and not q.readings[1:]
+
+
+def test_points_are_a_unit_of_their_own(places):
+    """"能得多少分" is answered by a figure of points, not by "8类社区事务"."""
+    assert analyse("居民做一小时志愿服务能得多少分？", places).units == ["分"]
