@@ -25,7 +25,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from ..sentences import scored_sentences
-from ..text import FIGURE, arabic_numbers, chinese_to_int, figure_values, key_terms, normalise, pos_tags
+from ..text import FIGURE, arabic_numbers, chinese_to_int, figure_values, key_terms, normalise, pos_tags, segmenter
 from .question import OFFICES, Question, names_other_locality
 
 MODEL_FILE = Path(__file__).with_name("evidence_model.json")
@@ -381,7 +381,7 @@ class EvidenceScorer:
             if not pool:
                 return Evidence(False, f"检索到的段落中没有关于{'、'.join(q.places)}的内容。", clear=True)
         if q.quoted and not q.comparison:  # “五星”支部: a report that never names it is not about it
-            named = _articles_naming(pool, q.quoted, every=not q.quotes_either)
+            named = _articles_naming(pool, _names(q.quoted), every=not q.quotes_either)
             pool = [(n, d) for n, d in pool if _article(d) in named]
             if not pool:
                 return Evidence(False, f"检索到的段落中没有提到{'、'.join(f'“{p}”' for p in q.quoted)}。")
@@ -439,6 +439,14 @@ class EvidenceScorer:
         top = max((c.probability for c in by_place.values()), default=0.0)
         return [c for c in by_place.values() if c.probability >= self.model.place_threshold
                 and c.probability >= self.model.place_share * top]
+
+
+def _names(quoted: list[str]) -> list[str]:
+    """The quoted names a report must name: a word of the language in quotes beside a name
+    ("让小区有个“主心骨”，这种“支部建在小区”的做法") is the user's emphasis."""
+    freq = segmenter().dt.FREQ
+    names = [p for p in quoted if not freq.get(p)]
+    return names or quoted
 
 
 def _article(d: Document) -> tuple[str, int]:

@@ -168,3 +168,10 @@ def test_which_ones_is_answered_by_a_sentence_that_lists_them(weigh):
     q, _, evidence = weigh("罗定“3+2+5”里头那3个人文型社区，具体是哪几个社区")
     assert q.members == (2, "社区") and not evidence.answerable
     assert lists("罗城街道石围社区、北区社区率先发展", 2, "社区")
+
+
+def test_a_quoted_word_of_the_language_beside_a_name_is_emphasis():
+    from rag.answer.evidence import _names
+
+    assert _names(["主心骨", "支部建在小区"]) == ["支部建在小区"]
+    assert _names(["五星"]) == ["五星"]  # alone it is the name
