@@ -169,3 +169,9 @@ def test_a_community_is_not_read_as_a_place_that_sounds_alike(places):
 def test_points_are_a_unit_of_their_own(places):
     """"能得多少分" is answered by a figure of points, not by "8类社区事务"."""
     assert analyse("居民做一小时志愿服务能得多少分？", places).units == ["分"]
+
+
+def test_places_asked_for_after_the_practice(places):
+    """"…这样的地方都有哪几个？" asks for a list of places; "罗定这个地方有哪些做法" does not."""
+    assert analyse("驻区单位跟社区签协议、搞“契约化”共建，这样的地方都有哪几个？", places).wants_places
+    assert not analyse("罗定这个地方有哪些做法？", places).wants_places
