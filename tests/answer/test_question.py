@@ -175,3 +175,7 @@ def test_places_asked_for_after_the_practice(places):
     """"…这样的地方都有哪几个？" asks for a list of places; "罗定这个地方有哪些做法" does not."""
     assert analyse("驻区单位跟社区签协议、搞“契约化”共建，这样的地方都有哪几个？", places).wants_places
     assert not analyse("罗定这个地方有哪些做法？", places).wants_places
+
+
+def test_asking_by_what_mechanism_is_a_how_question(places):
+    assert analyse("岑溪是靠啥机制把基层需求和协会对接起来的？", places).how
