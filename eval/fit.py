@@ -2,6 +2,7 @@
 
     python eval/fit.py                      # fit on the training split, report on dev, write the model
     python eval/fit.py --dry-run            # the same, write nothing
+    python eval/fit.py --thresholds-only    # keep the shipped weights, choose the thresholds again
 
 Training questions: eval/golden.jsonl, eval/paraphrase_train.jsonl, eval/paraphrase2.jsonl and
 eval/paraphrase3.jsonl (the last two: questions in users' words by other writers, who read only
@@ -257,11 +258,24 @@ def choose(grid: np.ndarray, score) -> float:
     return float(round(widest[len(widest) // 2], 3))
 
 
+def _commit() -> str:
+    """The commit the fit ran on (its features are read by that code), or "" outside git."""
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--index", type=Path, default=Path("index"))
     ap.add_argument("--out", type=Path, default=MODEL_FILE)
     ap.add_argument("--dry-run", action="store_true")
+    ap.add_argument("--thresholds-only", action="store_true",
+                    help="keep the weights in --out, choose the thresholds again (after a change to how features are read)")
     ap.add_argument("--examples", type=Path, help="reuse (or save) the extracted examples: JSON file")
     ap.add_argument("--train", type=Path, nargs="+", default=TRAIN, help="training sets (default: %(default)s)")
     ap.add_argument("--place-extra", type=Path, nargs="*", default=PLACE_TRAIN_EXTRA,
@@ -278,14 +292,20 @@ def main() -> None:
         if args.examples:
             args.examples.write_text(json.dumps([train, dev, extra], ensure_ascii=False), encoding="utf-8")
     scored = [ex for ex in train if not ex["decided_by_rule"]]
-    sentence, n_examples, n_positive = fit_sentences(scored)
-    question = fit_questions(sentence, scored)
+    shipped = EvidenceModel.load(args.out) if args.thresholds_only else None
+    if shipped is not None:  # the shipped regressions, their thresholds chosen again on today's features
+        sentence, question = shipped.sentence, shipped.question
+        n_examples = sum(len(ex["candidates"]) for ex in scored)
+        n_positive = sum(c["label"] for ex in scored for c in ex["candidates"])
+    else:
+        sentence, n_examples, n_positive = fit_sentences(scored)
+        question = fit_questions(sentence, scored)
     model = EvidenceModel(sentence, question, 0.0, 0.0, 0.0)
     grid = np.round(np.arange(0.02, 0.99, 0.01), 3)
     train_pairs = best_scores(model, train)
     allowed = [t for t in grid if answer_metrics(train_pairs, t)["false_refusal"] <= FALSE_REFUSAL_CAP] or [grid[0]]
     answer_t = choose(np.array(allowed), lambda t: answer_metrics(train_pairs, t)["balanced_accuracy"])
-    place = fit_places(place_examples(sentence, train + extra))
+    place = shipped.place if shipped is not None and shipped.place else fit_places(place_examples(sentence, train + extra))
     model = EvidenceModel(sentence, question, 0.0, 0.0, 0.0, place=place)
     places = place_scores(model, train + extra)
     place_share = 0.0  # the place model weighs a place against the best one itself (share_of_top)
@@ -310,6 +330,9 @@ def main() -> None:
                        "sentence": sentence_t},
         "fitted": {
             "by": "python eval/fit.py", "at": time.strftime("%Y-%m-%d"),
+            "code": _commit(),
+            **({"weights_from": shipped.meta.get("weights_from") or shipped.meta.get("code") or shipped.meta.get("at"),
+                "thresholds_only": True} if shipped is not None else {}),
             "training_sets": [p.name for p in args.train],
             "place_training_sets": [p.name for p in args.train + args.place_extra],
             "dev_set": DEV[0].name,
