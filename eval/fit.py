@@ -173,7 +173,9 @@ def answer_metrics(pairs: list[tuple[bool, float]], t: float) -> dict:
 def shown_threshold(answerer: Answerer, items: list[dict], model: EvidenceModel, grid: np.ndarray) -> tuple[float, dict]:
     """The floor that makes the most extractive answers of the answerable training questions hold
     what they must (must_include), less the sentences they show over SENTENCES_PER_RIGHT_ANSWER:
-    beside its best sentence an answer shows those this likely."""
+    beside its best sentence an answer shows those this likely. The answers are composed anew
+    (the examples keep features, not the paragraphs a composer needs), with `model` as the
+    answerer's from here on."""
     answerer.scorer.model = model
     right, shown = np.zeros(len(grid)), np.zeros(len(grid))
     asked = 0

@@ -49,6 +49,11 @@ def segmenter():
     return jieba
 
 
+def in_dictionary(word: str) -> bool:
+    """Whether jieba's dictionary has `word` as a word of its own (not only as a prefix)."""
+    return segmenter().dt.FREQ.get(word, 0) > 0
+
+
 @lru_cache(maxsize=4096)
 def pos_tags(text: str, hmm: bool = True) -> tuple[tuple[str, str], ...]:
     """jieba's words with their part of speech ("ns" a place, "v" a verb, "n…" a noun). Cached:
@@ -153,6 +158,11 @@ def chinese_to_int(text: str) -> int | None:
             total += (section + (digit or 0)) * _BIG[ch]
             section, digit = 0, None
     return total + section + (digit or 0)
+
+
+def number_value(text: str) -> int | None:
+    """"6" → 6, "六" → 6, "十二" → 12; None if `text` is no number."""
+    return int(text) if text.isdigit() else chinese_to_int(text)
 
 
 def arabic_numbers(text: str) -> str:

@@ -24,8 +24,8 @@ _NAME_IN_QUOTES = re.compile(r"[“\"「『]([^”\"」』]{2,20})[”\"」』]"
 def compose(q: Question, evidence: Evidence, places: list[Candidate] | None = None, floor: float | None = None) -> str:
     """`places`: for "哪些地方…", the best sentence of each place that qualifies. `floor`: how
     likely a sentence must be to answer to be shown beside the best one (default: the fitted
-    model's sentence threshold, fitted as the best F1 of sentences as evidence); in a comparison, a side whose best sentence is less likely than this is named by its
-    report's title instead (it says nothing on the question)."""
+    model's sentence threshold, see eval/fit.py); in a comparison, a side whose best sentence is
+    less likely than this is named by its report's title instead (it says nothing on the question)."""
     if floor is None:
         floor = default_model().shown_threshold
     lines = [f"{r}：" for r in q.read_as()]

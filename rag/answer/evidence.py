@@ -25,8 +25,8 @@ import numpy as np
 from langchain_core.documents import Document
 
 from ..sentences import scored_sentences
-from ..text import FIGURE, arabic_numbers, chinese_to_int, figure_values, key_terms, normalise, pos_tags, segmenter
-from .question import OFFICES, Question, names_other_locality
+from ..text import FIGURE, arabic_numbers, figure_values, in_dictionary, key_terms, normalise, number_value, pos_tags
+from .question import OFFICES, QUOTED, Question, names_other_locality
 
 MODEL_FILE = Path(__file__).with_name("evidence_model.json")
 _COMPARES = re.compile(r"相比|比较|对比|比起|比一比|区别|差别|不一样|异同|谁[更多少快好]")
@@ -237,28 +237,37 @@ def default_model() -> EvidenceModel:
 
 # A count a user puts into a name ("三张清单") is their summary; the report may count otherwise
 # ("三个清单") or list the items without counting them ("需求清单…认领清单…项目清单").
-_COUNT_WORD = re.compile(r"([0-9一二两三四五六七八九十]+)[个张项类条种件]")
+_MEASURE_WORDS = "个张项类条种件"
+_COUNT_WORD = re.compile(rf"([0-9一二两三四五六七八九十]+)[{_MEASURE_WORDS}]")
+
+
+@lru_cache(maxsize=1024)
+def _phrase_parts(phrase: str) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """A quoted phrase as it is matched (a phrase is tried against every paragraph retrieved):
+    normalised; its "A/B" alternatives; its words; the numbers it counts with."""
+    phrase = normalise(phrase)
+    words = [w for w in key_terms(phrase) if len(w) >= 2]
+    return (phrase, tuple(p for p in re.split(r"[/／]", phrase) if p),
+            tuple(w for w in words if not _COUNT_WORD.fullmatch(w)),
+            tuple(m.group(1) for w in words if (m := _COUNT_WORD.fullmatch(w))))
 
 
 def phrase_in(phrase: str, text: str) -> bool:
     """“吹哨报到” is in "网格吹哨，部门报到" too: verbatim, or every word of it; a count in it
     ("三张清单") as the same number with any measure word, or as that many mentions of what it
     counts. "A/B" is in a text that holds either."""
-    phrase, text = normalise(phrase), normalise(text)
-    parts = [p for p in re.split(r"[/／]", phrase) if p]
+    phrase, parts, words, numbers = _phrase_parts(phrase)
+    text = normalise(text)
     if len(parts) > 1:
         return any(phrase_in(p, text) for p in parts)
     if phrase in text:
         return True
-    words = [w for w in key_terms(phrase) if len(w) >= 2]
-    counts = [m for w in words if (m := _COUNT_WORD.fullmatch(w))]
-    words = [w for w in words if not _COUNT_WORD.fullmatch(w)]
     if not words or not all(w in text for w in words):
         return False
-    for m in counts:
-        n = int(m.group(1)) if m.group(1).isdigit() else chinese_to_int(m.group(1))
-        counted = words[-1]
-        said = re.search(rf"{m.group(1)}[个张项类条种件]?[“”\"]?{re.escape(counted)}", text)
+    counted = words[-1]
+    for number in numbers:
+        said = re.search(rf"{number}[{_MEASURE_WORDS}]?[“”\"]?{re.escape(counted)}", text)
+        n = number_value(number)
         if not said and (n is None or text.count(counted) < n):
             return False
     return True
@@ -332,27 +341,27 @@ class EvidenceScorer:
             return []
         sims = self.sentence_vectors([r[2] for r in rows]) @ query_vector
         best_sim = float(sims.max())
-        paragraph_sims: dict[int, float] = {}
-        paragraph_cov: dict[int, float] = {}
+        paragraphs: dict[int, dict[str, float]] = {}  # what a paragraph's sentences share, reckoned once
         out = []
         for (n, d, sentence, before), sim in zip(rows, sims):
-            if n not in paragraph_sims:
+            if n not in paragraphs:
                 vector = self.paragraph_vector(d)
-                paragraph_sims[n] = float(vector @ query_vector) if vector is not None else float(sim)
-                paragraph_cov[n] = coverage(weights, normalise(d.metadata.get("title", "") + d.page_content))
+                whole = normalise(d.metadata.get("title", "") + d.page_content)
+                paragraphs[n] = {
+                    "paragraph_similarity": float(vector @ query_vector) if vector is not None else float(sim),
+                    "paragraph_coverage": coverage(weights, whole),
+                    "quote_missing": float(bool(q.quoted) and not all(phrase_in(p, d.page_content) for p in q.quoted)),
+                    "rare_term_found": 0.0 if not rarest else (1.0 if rarest in whole else -1.0),
+                }
             norm = normalise(sentence)
             features = {
                 "sentence_similarity": float(sim),
-                "paragraph_similarity": paragraph_sims[n],
                 "similarity_gap": float(sim) - best_sim,
                 "bm25": (d.metadata.get("bm25_score") or 0.0) / bm25_best,
                 "retrieval_rank": 1.0 / n,
                 "sentence_coverage": coverage(weights, norm, normalise(before)),
-                "paragraph_coverage": paragraph_cov[n],
+                **paragraphs[n],
                 **_figure_features(q, sentence),
-                "quote_missing": float(bool(q.quoted) and not all(phrase_in(p, d.page_content) for p in q.quoted)),
-                "rare_term_found": 0.0 if not rarest else
-                (1.0 if rarest in normalise(d.metadata.get("title", "") + d.page_content) else -1.0),
                 "change_found": 0.0 if not q.after_change else (1.0 if changed_to(q, norm) else -1.0),
             }
             out.append(Candidate(n, d, sentence, features, self.model.probability(features)))
@@ -444,8 +453,7 @@ class EvidenceScorer:
 def _names(quoted: list[str]) -> list[str]:
     """The quoted names a report must name: a word of the language in quotes beside a name
     ("让小区有个“主心骨”，这种“支部建在小区”的做法") is the user's emphasis."""
-    freq = segmenter().dt.FREQ
-    names = [p for p in quoted if not freq.get(p)]
+    names = [p for p in quoted if not in_dictionary(p)]
     return names or quoted
 
 
@@ -495,7 +503,7 @@ def lists(sentence: str, count: int, kind: str = "") -> bool:
 
     clauses = re.split(r"[，,。；;：:！!？?]", sentence)
     listed = max((named(re.split(r"、|以及|及|和|与", c)) for c in clauses if "、" in c), default=0)
-    quoted = named(re.findall(r"“([^”]{2,20})”", sentence))
+    quoted = named(QUOTED.findall(sentence))
     return max(listed, quoted) >= count
 
 

@@ -13,7 +13,8 @@ from functools import lru_cache
 
 from ..places import PROVINCES, REGIONS, gazetteer
 from ..schema import strip_suffix
-from ..text import QUESTION_WORDS, arabic_numbers, chinese_to_int, figure_values, key_terms, normalise, pos_tags, segmenter
+from ..text import (QUESTION_WORDS, arabic_numbers, figure_values, in_dictionary, key_terms, normalise, number_value,
+                    pos_tags, segmenter)
 
 _WANTS_PLACES = re.compile(
     r"哪些地方|哪些城市(?!名片|称号|品牌)|哪些\w{1,6}的(?:地方|城市|地区)|哪些地区|哪些县|哪些区|哪些市|哪里|哪儿|哪个地方"
@@ -38,7 +39,8 @@ _PERSON_NAME = re.compile(rf"(?:{'|'.join(OFFICES + ('带头人', '领头人'))}
 # "后来调成了几个", "弄了之后收缴率多少": the figure after a change is asked for, not the one before
 _AFTER_CHANGE = re.compile(r"后来|之后|以后|调成|调整[成为到后]|变成|改成|拆成|分成|划成|变为|[增提升降]\w?到|扩大到|扩充到|优化为")
 _PER_ARTICLE = re.compile(r"两篇|各篇|分别|各自|不同|区别|异同|比较|对比|有啥不一样|有什么不一样|差别|差异")
-_QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,24})[”\"」』]")
+# A name in quotes, as users and reports write one: “红色物业”, "五星", 「…」
+QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,24})[”\"」』]")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 _WHEN = re.compile(r"哪一年|哪年|何年|何时|什么时候|啥时候|哪个时间|几几年|哪个朝代|什么朝代|哪朝|哪个年代|什么年代")
 _RATE_QUALIFIERS = re.compile(r"日均|每天|每日|每周|每月|每年|月均|年均|人均|平均|全年|一年|首次|首个")
@@ -156,7 +158,6 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
         if any(k in word for k in aliases) or not _may_be_place(word):  # "莱阳市区", "地方安排市"
             continue
         q.unknown_places.append(word)
-    freq = segmenter().dt.FREQ
     for word, flag in pos_tags(text):  # jieba knows 南山区 and 深圳 are places, though 山区 is not
         if (flag != "ns" or word in q.unknown_places or word in covered or any(k in word for k in aliases)
                 or any(r.written in word for r in q.readings)):  # 辽杨市, read as 辽阳市
@@ -164,7 +165,7 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
         named = (len(word) >= 3 and word[-1] in "省市区县" and word not in _NOT_PLACE
                  and not (_NOT_PLACE_END.search(word) and not word.endswith("山区")))
         # 深圳, 杭州: a place name in jieba's dictionary (suffixed words are judged by `named`)
-        city = len(word) >= 2 and word[-1] not in "省市区县" and freq.get(word, 0) > 0 and word not in _NOT_REGIONS
+        city = len(word) >= 2 and word[-1] not in "省市区县" and in_dictionary(word) and word not in _NOT_REGIONS
         if (named or city) and not (in_corpus and in_corpus(word)):
             q.unknown_places.append(word)
         elif not (named or city) and (head := _place_head(word)) and not (in_corpus and in_corpus(head)):
@@ -194,7 +195,7 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
         terms = list(dict.fromkeys(_known_part(t, in_corpus) for t in terms))
     q.terms = [t for t in terms
                if t not in QUESTION_WORDS and not _WANTS_PLACES.fullmatch(t) and not _is_place_word(t, q)]
-    q.quoted = [m.strip() for m in _QUOTED.findall(text) if len(m.strip()) >= 2]
+    q.quoted = [m.strip() for m in QUOTED.findall(text) if len(m.strip()) >= 2]
     q.quotes_either = bool(re.search(r"[”\"」』]\s*(?:或者|或是|或|/|／)?\s*[“\"「『]", text))
     if in_corpus and not q.wants_places:  # "除了汕头金丰社区，还有哪些地方…": 金丰 is no filter
         q.localities = _localities(text, q, in_corpus)
@@ -341,7 +342,6 @@ def _sounds_like(text: str, aliases: dict[str, str]) -> list[tuple[int, int, str
     A span that is itself a dictionary word (疗养 sounds like 辽阳) counts only when an
     administrative suffix follows it."""
     pinyin = _pinyin()
-    freq = segmenter().dt.FREQ
     names: dict[int, dict[tuple[str, ...], str]] = {}
     names_of_size: dict[int, list[str]] = {}
     for alias in aliases:
@@ -357,7 +357,7 @@ def _sounds_like(text: str, aliases: dict[str, str]) -> list[tuple[int, int, str
             after = text[start + size:start + size + 1]
             suffix = after in ("市", "区", "县", "省") and not _NOT_PLACE_END.search(span + after)  # 生江社区: no 江社区
             alias = by_sound.get(_loose(pinyin(span)))
-            if alias is None and suffix and not freq.get(span):  # 芩溪市: one character off, then a suffix
+            if alias is None and suffix and not in_dictionary(span):  # 芩溪市: one character off, then a suffix
                 # (江汉区 is a place of its own: a dictionary word is not taken for a typo)
                 alias = next((a for a in names_of_size.get(size, ()) if sum(x == y for x, y in zip(span, a)) == size - 1), None)
             if alias is None:
@@ -365,7 +365,7 @@ def _sounds_like(text: str, aliases: dict[str, str]) -> list[tuple[int, int, str
             shared = sum(a == b for a, b in zip(span, alias))
             if shared == 0 and not suffix:  # two new characters: a different word that sounds alike
                 continue
-            if freq.get(span, 0) > 0 and not suffix:
+            if in_dictionary(span) and not suffix:
                 continue
             out.append((start, start + size, alias))
     return out
@@ -472,7 +472,7 @@ def _known_part(term: str, in_corpus: Callable[[str], bool]) -> str:
     """Colloquial text leaves single characters jieba joins into one piece ("里搞非遗"): a piece
     neither the documents nor jieba's dictionary know is its longest part the documents use
     (非遗), or as it was."""
-    if in_corpus(term) or segmenter().dt.FREQ.get(term):
+    if in_corpus(term) or in_dictionary(term):
         return term
     for size in range(len(term) - 1, 1, -1):
         for start in range(len(term) - size + 1):
@@ -489,7 +489,7 @@ def _members_asked(text: str) -> tuple[int, str] | None:
     m = _MEMBERS.search(text)
     if not m:
         return None
-    count = 2 if m.group(1) == "几" else int(m.group(1)) if m.group(1).isdigit() else chinese_to_int(m.group(1)) or 2
+    count = 2 if m.group(1) == "几" else number_value(m.group(1)) or 2  # 几: more than one
     kind = next((w for w, flag in pos_tags(m.group(2)) if flag.startswith("n") and len(w) >= 2), "")
     return count, kind
 
