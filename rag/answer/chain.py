@@ -29,13 +29,14 @@ from ..text import citations_in
 from ..validate import clean_question
 from .compose import compose
 from .context import build_context, context_numbers
-from .evidence import Evidence, EvidenceModel, EvidenceScorer, default_model
+from .evidence import Evidence, EvidenceModel, EvidenceScorer, _names, default_model, phrase_in
 from .question import Question, analyse, depends_on_previous, kind_of, place_aliases, split_parts
 from .verify import Source, verify_answer
 from ..runnable import RunnableAnswerer
 
 PER_PLACE = 3  # paragraphs of each named place a comparison is sure to see
 PER_PLACE_LISTED = 2  # paragraphs of every place of the index a "哪些地方…" question is sure to see
+PER_PLACE_NAMING = 10  # …and among how many of each place's best it looks for a name the question quotes
 _MODEL_REFUSES = re.compile(r"资料中没有|没有相关(内容|信息|资料)|无法回答|未提及|没有提到")
 
 
@@ -285,7 +286,7 @@ class Answerer(RunnableAnswerer):
         retriever = self.index.retriever(k=k, place=cfg.place)
         ranked = retriever.search(query)
         if q.wants_places and not q.places and not cfg.place:
-            return ranked + self._every_place(retriever, query, {d.id for d in ranked}, q.excluded)
+            return ranked + self._every_place(retriever, query, {d.id for d in ranked}, q)
         if cfg.place or not (len(q.places) >= 2 or ((q.per_article or q.wants_places) and q.places)):
             return ranked
         seen = {d.id for d in ranked}
@@ -297,15 +298,21 @@ class Answerer(RunnableAnswerer):
                     extra.append(d)
         return ranked[:max(k - len(extra), k // 2)] + extra
 
-    def _every_place(self, retriever, query: str, seen: set[str], excluded: list[str]) -> list[Document]:
+    def _every_place(self, retriever, query: str, seen: set[str], q: Question) -> list[Document]:
         """"哪些地方…" must consider every place, not only those the overall ranking reached:
-        the best paragraphs of each place of the index are added after the ranking."""
+        the best paragraphs of each place of the index are added after the ranking, and, when
+        the question quotes a name (“幸福工坊”), the place's paragraphs among its best
+        PER_PLACE_NAMING that name it: a place's closest paragraphs in wording may not be the
+        one that names the practice."""
+        names = _names(q.quoted)
         extra = []
         for place in self.index.places():
-            if place in excluded:
+            if place in q.excluded:
                 continue
-            for d in retriever.search(query, k=PER_PLACE_LISTED, place=place):
-                if d.id not in seen:
+            found = retriever.search(query, k=PER_PLACE_NAMING if names else PER_PLACE_LISTED, place=place)
+            for i, d in enumerate(found):
+                naming = names and any(phrase_in(p, d.metadata.get("title", "") + d.page_content) for p in names)
+                if d.id not in seen and (i < PER_PLACE_LISTED or naming):
                     seen.add(d.id)
                     extra.append(d)
         return extra

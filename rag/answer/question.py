@@ -158,14 +158,19 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
         if any(k in word for k in aliases) or not _may_be_place(word):  # "莱阳市区", "地方安排市"
             continue
         q.unknown_places.append(word)
+    at = 0
     for word, flag in pos_tags(text):  # jieba knows 南山区 and 深圳 are places, though 山区 is not
+        at += len(word)
         if (flag != "ns" or word in q.unknown_places or word in covered or any(k in word for k in aliases)
                 or any(r.written in word for r in q.readings)):  # 辽杨市, read as 辽阳市
             continue
         named = (len(word) >= 3 and word[-1] in "省市区县" and word not in _NOT_PLACE
                  and not (_NOT_PLACE_END.search(word) and not word.endswith("山区")))
         # 深圳, 杭州: a place name in jieba's dictionary (suffixed words are judged by `named`)
-        city = len(word) >= 2 and word[-1] not in "省市区县" and in_dictionary(word) and word not in _NOT_REGIONS
+        # (a word it tags as a place that the national table lacks — 里弄 in "社区里弄了托管" — only
+        # when followed by what follows a place's name)
+        city = (len(word) >= 2 and word[-1] not in "省市区县" and in_dictionary(word) and word not in _NOT_REGIONS
+                and (word in _gazetteer_names() or bool(_PLACE_CONTEXT.match(text, at))))
         if (named or city) and not (in_corpus and in_corpus(word)):
             q.unknown_places.append(word)
         elif not (named or city) and (head := _place_head(word)) and not (in_corpus and in_corpus(head)):
@@ -308,6 +313,8 @@ def _read_places(q: Question, text: str, aliases: dict[str, str], known: list[st
     excluded_at = [m.end() for m in _EXCLUDE.finditer(text)]
     for start, reading in found:
         q.readings.append(reading)
+        if _says_where(reading, start, found):
+            continue
         canonical = reading.place
         excluded = any(0 <= start - e <= 2 for e in excluded_at)  # "除了莱阳", "除莱阳以外"
         target = q.excluded if excluded else (q.places if canonical in known else q.unknown_places)
@@ -317,6 +324,16 @@ def _read_places(q: Question, text: str, aliases: dict[str, str], known: list[st
         q.excluded += [p for p in q.places if p not in q.excluded]
     q.places = [p for p in q.places if p not in q.excluded]
     return found
+
+
+def _says_where(reading: PlaceReading, start: int, found: list[tuple[int, PlaceReading]]) -> bool:
+    """"除烟台芝罘区以外", "山东莱阳": a city or province written right before a place inside it
+    only says where that place is; it is not asked about (nor excluded) on its own."""
+    end = start + len(reading.written)
+    return reading.how == "exact" and any(
+        other.place != reading.place and end <= at <= end + 1
+        and any(reading.place in chain for chain in gazetteer().get(other.place, []))
+        for at, other in found)
 
 
 @lru_cache(maxsize=1)

@@ -216,3 +216,16 @@ def test_what_kind_of_answer_is_asked_for(answerer, question, answer):
         assert r.refused, r.answer
     else:
         assert not r.refused and r.answer.startswith(answer), r.answer
+
+
+def test_excluding_a_district_written_with_its_city_keeps_the_citys_other_places(answerer):
+    # "除烟台芝罘区": 烟台 says where 芝罘区 is; 莱阳, also in 烟台, names “幸福工坊” too
+    r = answerer.ask("除了烟台芝罘区，还有什么地方在搞社区党组织领办的“幸福工坊”？")
+    places = {c.place for c in r.citations}
+    assert "莱阳市" in places and "芝罘区" not in places
+
+
+def test_a_quote_no_report_names_is_the_users_wording(answerer):
+    # the reports say "持续造血", never “自我造血”: the quote is no reason to refuse
+    r = answerer.ask("莱阳讲社区“自我造血”，社区基金孵化了多少个治理服务项目？")
+    assert not r.refused and "45个" in r.answer

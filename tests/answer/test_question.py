@@ -179,3 +179,14 @@ def test_places_asked_for_after_the_practice(places):
 
 def test_asking_by_what_mechanism_is_a_how_question(places):
     assert analyse("岑溪是靠啥机制把基层需求和协会对接起来的？", places).how
+
+
+def test_a_city_right_before_its_district_is_not_excluded_itself(places):
+    q = analyse("除烟台芝罘区以外，别的地方有没有幸福工坊？", places)
+    assert q.excluded == ["芝罘区"]
+
+
+def test_a_word_jieba_tags_as_a_place_is_none_without_a_places_context(places):
+    q = analyse("有没有地方在社区里弄了四点半课堂？", places, lambda w: False)
+    assert not q.unknown_places
+    assert analyse("深圳那边有没有四点半课堂？", places, lambda w: False).unknown_places == ["深圳"]
