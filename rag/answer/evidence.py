@@ -32,6 +32,7 @@ MODEL_FILE = Path(__file__).with_name("evidence_model.json")
 _COMPARES = re.compile(r"相比|比较|对比|比起|比一比|区别|差别|不一样|异同|谁[更多少快好]")
 # what answers "哪一年 / 什么时候 / 哪个朝代": a year, a dynasty, a decade
 _TIME = re.compile(r"\d{4}\s*年|[夏商周秦汉晋隋唐宋元明清]朝|[秦汉隋唐宋元明清]代|\d+\s*世纪|\d+\s*年代")
+_MONTH = re.compile(r"\d{1,2}\s*月")
 _QUALIFIER_BEFORE = re.compile(r"之前|以前|此前|原来|原先|起初|最初")
 # what a figure a change arrives at follows: "调整为19个", "提升至93%", "从3万多人变为1万人"
 CHANGED_TO = re.compile(r"(?:为|到|至|成)\s*$")
@@ -411,6 +412,8 @@ class EvidenceScorer:
         candidates = self.candidates(q, query_vector, pool)
         if q.asks_when:
             candidates = [c for c in candidates if _TIME.search(c.sentence)]
+        if q.asks_month:
+            candidates = [c for c in candidates if _MONTH.search(c.sentence)]
         if q.numeric:  # a "多少" question is answered by a sentence with a figure in it
             candidates = [c for c in candidates if not c.features.get("figure_missing")]
         if q.units:  # "多少钱" is not answered by a count of people: a figure of the kind asked

@@ -43,9 +43,13 @@ _PER_ARTICLE = re.compile(r"两篇|各篇|分别|各自|不同|区别|异同|比
 QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,24})[”\"」』]")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 _WHEN = re.compile(r"哪一年|哪年|何年|何时|什么时候|啥时候|哪个时间|几几年|哪个朝代|什么朝代|哪朝|哪个年代|什么年代")
+_MONTH = re.compile(r"几月|哪个月|哪月|什么月份|啥月份|几号|哪天|哪一天|什么日子")
 _RATE_QUALIFIERS = re.compile(r"日均|每天|每日|每周|每月|每年|月均|年均|人均|平均|全年|一年|首次|首个")
 _NUMERIC_CUE = re.compile(r"多少|(?<!哪)几[个名家项次处成人万户件位所条座支]?|比例|百分之几|占比|多大|多长")
 _EXCLUDE = re.compile(r"除了|除去|除开|除")
+# "辽宁省内的辽阳", "两广交界的岑溪": how far before a place a wider one may say where it is
+_WHERE_GAP = 4
+_EXCLUSION_END = re.compile(r"以外|之外|外(?![地省市县区])|[，,。？?！!；;]|$")
 # "殷都那个“微心愿”，别的地方还有吗": the place named is the one the user already knows of
 _OTHER_PLACES = re.compile(r"别的地方|其他地方|其它地方|别处|别的城市|其他城市|其他的地方|别的地区|其他地区")
 # A place-like word in a question: two to four characters and an administrative suffix.
@@ -100,6 +104,7 @@ class Question:
     localities: list[str] = field(default_factory=list)
     years: list[str] = field(default_factory=list)
     asks_when: bool = False  # "哪一年…": only a sentence with a year answers it
+    asks_month: bool = False  # "几月份出的": only a sentence with a month answers it
     figures: list[float] = field(default_factory=list)  # figures the question states (1.2万 → 12000)
     terms: list[str] = field(default_factory=list)
     quoted: list[str] = field(default_factory=list)  # “红色物业”: a named practice must appear as written
@@ -146,6 +151,7 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
     q.per_article = bool(_PER_ARTICLE.search(text))
     q.years = _YEAR.findall(text)
     q.asks_when = bool(_WHEN.search(text))
+    q.asks_month = bool(_MONTH.search(text))
     q.figures = [v for v in figure_values(text) if not any(v == float(y) for y in q.years)]
     aliases = place_aliases(known_places)
     found = _read_places(q, text, aliases, known_places)
@@ -310,13 +316,14 @@ def _read_places(q: Question, text: str, aliases: dict[str, str], known: list[st
         if claim(start, end):
             found.append((start, PlaceReading(text[start:end], aliases[alias], "sound")))
     found.sort(key=lambda item: item[0])
-    excluded_at = [m.end() for m in _EXCLUDE.finditer(text)]
+    # "除了莱阳", "除两广交界的岑溪外": every place from 除 to the end of its phrase
+    excluded_spans = [(m.end(), _EXCLUSION_END.search(text, m.end()).start()) for m in _EXCLUDE.finditer(text)]
     for start, reading in found:
         q.readings.append(reading)
-        if _says_where(reading, start, found):
+        if _says_where(reading, start, found, text):
             continue
         canonical = reading.place
-        excluded = any(0 <= start - e <= 2 for e in excluded_at)  # "除了莱阳", "除莱阳以外"
+        excluded = any(a <= start < b for a, b in excluded_spans)
         target = q.excluded if excluded else (q.places if canonical in known else q.unknown_places)
         if canonical not in target:
             target.append(canonical)
@@ -326,14 +333,18 @@ def _read_places(q: Question, text: str, aliases: dict[str, str], known: list[st
     return found
 
 
-def _says_where(reading: PlaceReading, start: int, found: list[tuple[int, PlaceReading]]) -> bool:
-    """"除烟台芝罘区以外", "山东莱阳": a city or province written right before a place inside it
+def _says_where(reading: PlaceReading, start: int, found: list[tuple[int, PlaceReading]], text: str) -> bool:
+    """"除烟台芝罘区以外", "山东莱阳", "辽宁省内的辽阳", "两广交界的岑溪": a province, city or
+    region written just before a place inside it (at most a few words between, no punctuation)
     only says where that place is; it is not asked about (nor excluded) on its own."""
     end = start + len(reading.written)
-    return reading.how == "exact" and any(
-        other.place != reading.place and end <= at <= end + 1
-        and any(reading.place in chain for chain in gazetteer().get(other.place, []))
-        for at, other in found)
+    if reading.how == "sound":
+        return False
+    same = {r.place for at, r in found if at == start and r.written == reading.written}  # a region's places
+    return any(other.written != reading.written and end <= at <= end + _WHERE_GAP
+               and not re.search(r"[，,。？?！!；;、和与及或跟同]", text[end:at])
+               and any(p in chain for p in same for chain in gazetteer().get(other.place, []))
+               for at, other in found)
 
 
 @lru_cache(maxsize=1)
@@ -605,10 +616,10 @@ def _measure_terms(text: str, terms: list[str]) -> tuple[list[str], list[str]]:
 # What kind of figure a question asks for, by its cue: money, people, households, rates, areas …
 # A sentence whose figures carry none of these units answers another question.
 _UNIT_CUES = (
-    (re.compile(r"多少钱|花了多少|投入多少|投了多少|掏了多少|资金|经费|补贴|补助|营收|收入|营业额|产值|金额|费用|收费|学费|缴费"
-                r"|[^经]费多少|多少[\u4e00-\u9fa5]{0,3}费|价格|价钱|工资|薪酬|租金|奖金|几块钱|多少元|多少万元"),
-     ("元",)),
-    (re.compile(r"几成|比例|百分|占比|比率|[^多]率|覆盖面"), ("%", "％", "成")),
+    (re.compile(r"(?:多少钱|花了多少|投入多少|投了多少|掏了多少|资金|经费|补贴|补助|营收|收入|营业额|产值|金额|费用|收费|学费|缴费"
+                r"|[^经]费多少|多少[\u4e00-\u9fa5]{0,3}费|价格|价钱|工资|薪酬|租金|奖金|几块钱|多少元|多少万元)(?!率)"),
+     ("元",)),  # (收费率, 缴费率: a rate)
+    (re.compile(r"几成|比例|比重|百分|占比|比率|[^多]率|覆盖面"), ("%", "％", "成")),
     (re.compile(r"多少人次|几人次"), ("人次",)),
     (re.compile(r"多少户|几户"), ("户",)),
     (re.compile(r"多大|面积|多少平|几平|多少亩|几亩"), ("平方米", "平米", "亩", "公顷")),

@@ -229,3 +229,7 @@ def test_a_quote_no_report_names_is_the_users_wording(answerer):
     # the reports say "持续造血", never “自我造血”: the quote is no reason to refuse
     r = answerer.ask("莱阳讲社区“自我造血”，社区基金孵化了多少个治理服务项目？")
     assert not r.refused and "45个" in r.answer
+
+
+def test_a_month_the_reports_do_not_give_is_not_answered_with_a_year(answerer):
+    assert answerer.ask("芝罘的幸福工坊工作指引是哪个月印发的？").refused

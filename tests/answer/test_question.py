@@ -190,3 +190,18 @@ def test_a_word_jieba_tags_as_a_place_is_none_without_a_places_context(places):
     q = analyse("有没有地方在社区里弄了四点半课堂？", places, lambda w: False)
     assert not q.unknown_places
     assert analyse("深圳那边有没有四点半课堂？", places, lambda w: False).unknown_places == ["深圳"]
+
+
+@pytest.mark.parametrize("question, excluded", [
+    ("除辽宁省内的辽阳外，哪些地方也建了骑士之家？", ["辽阳市"]),
+    ("除了两广交界那个岑溪以外，还有哪里把支部建在小区？", ["岑溪市"]),
+    ("除了莱阳和芝罘，还有哪些地方有社区基金？", ["莱阳市", "芝罘区"]),
+])
+def test_every_place_of_an_exclusion_is_excluded_and_what_says_where_is_not(places, question, excluded):
+    q = analyse(question, places)
+    assert q.excluded == excluded and not q.places
+
+
+def test_a_rate_of_fees_asks_for_a_share_not_money(places):
+    assert analyse("莱阳物业费的收费率现在到多少了？", places).units[0] == "%"
+    assert analyse("莱阳的社区基金给社区挣了多少钱？", places).units == ["元"]
