@@ -193,3 +193,7 @@ REGIONS: dict[str, tuple[str, ...]] = {
     "赣中": ("吉安市", "新余市", "宜春市", "抚州市"),
     "两广": ("广东省", "广西壮族自治区"),
 }
+# …and as written out: 广东西部 is 粤西, 河南北部 豫北
+_PROVINCE_SHORT = {"粤": "广东", "桂": "广西", "辽": "辽宁", "豫": "河南", "赣": "江西", "闽": "福建"}
+REGIONS.update({_PROVINCE_SHORT[name[0]] + name[1] + "部": members for name, members in list(REGIONS.items())
+                if len(name) == 2 and name[0] in _PROVINCE_SHORT and name[1] in "东西南北中"})

@@ -300,18 +300,25 @@ def _read_places(q: Question, text: str, aliases: dict[str, str], known: list[st
         return True
 
     found: list[tuple[int, PlaceReading]] = []
+
+    def regions(names: list[str]) -> None:
+        for region in names:
+            for m in re.finditer(region, text):
+                if claim(m.start(), m.end()):
+                    inside = [p for p in known if any(p == x or p.startswith(x) for x in REGIONS[region])]
+                    if not inside:
+                        q.unknown_places.append(region)
+                    for p in inside:
+                        found.append((m.start(), PlaceReading(region, p, "region")))
+
+    # a province's part written out (广东西部) before the province's name; the rest after names
+    written_out = [r for r in REGIONS if any(r.startswith(p) for p in _SHORT_PROVINCES)]
+    regions(written_out)
     for alias in sorted(aliases, key=len, reverse=True):
         for m in re.finditer(re.escape(alias), text):
             if claim(m.start(), m.end()):
                 found.append((m.start(), PlaceReading(alias, aliases[alias], "exact")))
-    for region, members in REGIONS.items():
-        for m in re.finditer(region, text):
-            if claim(m.start(), m.end()):
-                inside = [p for p in known if any(p == x or p.startswith(x) for x in members)]
-                if not inside:
-                    q.unknown_places.append(region)
-                for p in inside:
-                    found.append((m.start(), PlaceReading(region, p, "region")))
+    regions(sorted((r for r in REGIONS if r not in written_out), key=len, reverse=True))
     for start, end, alias in _sounds_like(text, aliases):
         if claim(start, end):
             found.append((start, PlaceReading(text[start:end], aliases[alias], "sound")))

@@ -205,3 +205,9 @@ def test_every_place_of_an_exclusion_is_excluded_and_what_says_where_is_not(plac
 def test_a_rate_of_fees_asks_for_a_share_not_money(places):
     assert analyse("莱阳物业费的收费率现在到多少了？", places).units[0] == "%"
     assert analyse("莱阳的社区基金给社区挣了多少钱？", places).units == ["元"]
+
+
+def test_a_provinces_part_written_out_is_its_region(places):
+    q = analyse("除了广东西部那个县级市以外，还有哪些地方用三张清单？", places)
+    assert q.excluded == ["云浮市"]
+    assert analyse("河南北部那个区是怎么给社区减负的？", places).places == ["安阳市"]
