@@ -474,7 +474,7 @@ def split_parts(text: str) -> list[str]:
     piece that asks nothing ("岑溪那两篇都算上：") joins the next; a short tag ("一样不") whose
     words the caller finds empty is joined by the caller."""
     pieces = [p.strip(" ，,：:") for p in re.split(r"[？?；;。！!]+", text)]
-    pieces = [p for p in pieces if p]
+    pieces = [c for p in pieces if p for c in _figure_clauses(p)]
     parts: list[str] = []
     carry = ""
     for piece in pieces:
@@ -489,6 +489,26 @@ def split_parts(text: str) -> list[str]:
         else:
             parts.append(carry.rstrip("，"))
     return parts
+
+
+_ASKS_FIGURE = re.compile(r"多少|(?<![这那哪])几[个名家项次处成人万户件位所条座支类种期倍]")
+
+
+def _figure_clauses(piece: str) -> list[str]:
+    """"社区合伙人有多少家，选进大党委的委员又有多少人" → its two figure questions: a piece with
+    several clauses each asking a figure is cut before each of them but the first."""
+    clauses = re.split(r"[，,]", piece)
+    if sum(1 for c in clauses if _ASKS_FIGURE.search(c)) < 2:
+        return [piece]
+    out, current, asked = [], [], False
+    for clause in clauses:
+        if _ASKS_FIGURE.search(clause) and asked:
+            out.append("，".join(current))
+            current, asked = [], False
+        current.append(clause)
+        asked = asked or bool(_ASKS_FIGURE.search(clause))
+    out.append("，".join(current))
+    return [c for c in out if c.strip()]
 
 
 def depends_on_previous(text: str, q: Question) -> bool:

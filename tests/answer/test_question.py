@@ -211,3 +211,8 @@ def test_a_provinces_part_written_out_is_its_region(places):
     q = analyse("除了广东西部那个县级市以外，还有哪些地方用三张清单？", places)
     assert q.excluded == ["云浮市"]
     assert analyse("河南北部那个区是怎么给社区减负的？", places).places == ["安阳市"]
+
+
+def test_two_figures_asked_in_one_sentence_are_two_parts():
+    assert split_parts("殷都的兼职委员有多少名，社区合伙人又签了多少家") == ["殷都的兼职委员有多少名", "社区合伙人又签了多少家"]
+    assert split_parts("莱阳和芝罘，各带动多少人就业") == ["莱阳和芝罘，各带动多少人就业"]
