@@ -278,6 +278,8 @@ def main() -> None:
     ap.add_argument("--dry-run", action="store_true")
     ap.add_argument("--thresholds-only", action="store_true",
                     help="keep the weights in --out, choose the thresholds again (after a change to how features are read)")
+    ap.add_argument("--refit-places", action="store_true",
+                    help="with --thresholds-only: fit the place model again too (on the training sets and --place-extra)")
     ap.add_argument("--examples", type=Path, help="reuse (or save) the extracted examples: JSON file")
     ap.add_argument("--train", type=Path, nargs="+", default=TRAIN, help="training sets (default: %(default)s)")
     ap.add_argument("--place-extra", type=Path, nargs="*", default=PLACE_TRAIN_EXTRA,
@@ -307,7 +309,8 @@ def main() -> None:
     train_pairs = best_scores(model, train)
     allowed = [t for t in grid if answer_metrics(train_pairs, t)["false_refusal"] <= FALSE_REFUSAL_CAP] or [grid[0]]
     answer_t = choose(np.array(allowed), lambda t: answer_metrics(train_pairs, t)["balanced_accuracy"])
-    place = shipped.place if shipped is not None and shipped.place else fit_places(place_examples(sentence, train + extra))
+    keep_place = shipped is not None and shipped.place is not None and not args.refit_places
+    place = shipped.place if keep_place else fit_places(place_examples(sentence, train + extra))
     model = EvidenceModel(sentence, question, 0.0, 0.0, 0.0, place=place)
     places = place_scores(model, train + extra)
     place_share = 0.0  # the place model weighs a place against the best one itself (share_of_top)
