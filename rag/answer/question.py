@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from ..places import PROVINCES, REGIONS, gazetteer
 from ..schema import strip_suffix
-from ..text import (QUESTION_WORDS, arabic_numbers, figure_values, in_dictionary, key_terms, normalise, number_value,
+from ..text import (FUNCTION_WORDS, QUESTION_WORDS, arabic_numbers, figure_values, in_dictionary, key_terms, normalise, number_value,
                     pos_tags, segmenter)
 
 _WANTS_PLACES = re.compile(
@@ -203,7 +203,7 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
         unplaced = re.sub(re.escape(word) + "[省市区县]?", " ", unplaced)  # 芩溪市 is no 溪市
     terms = key_terms(unplaced, place_words)
     if in_corpus:
-        terms = list(dict.fromkeys(_known_part(t, in_corpus) for t in terms))
+        terms = list(dict.fromkeys(_with_prefix(_known_part(t, in_corpus), unplaced, in_corpus) for t in terms))
     q.terms = [t for t in terms
                if t not in QUESTION_WORDS and not _WANTS_PLACES.fullmatch(t) and not _is_place_word(t, q)]
     q.quoted = [m.strip() for m in QUOTED.findall(text) if len(m.strip()) >= 2]
@@ -521,6 +521,28 @@ def depends_on_previous(text: str, q: Question) -> bool:
     if not q.terms and not q.quoted:
         return True  # "汕头呢？", "具体怎么做的？"
     return False
+
+
+def _with_prefix(term: str, text: str, in_corpus: Callable[[str], bool]) -> str:
+    """"大工委 大党委": jieba cuts 大 off 工委; a single character before a word that the documents
+    write with it (大工委) is the name's own."""
+    at = text.find(term)
+    before = text[at - 1] if at > 0 else ""
+    if ("\u4e00" <= before <= "\u9fff" and before not in FUNCTION_WORDS and _token_at(text, at - 1) == (before, True)
+            and in_corpus(before + term) and not (at > 1 and in_corpus(text[at - 2] + before + term))):  # not 四点半课堂's 半
+        return before + term
+    return term
+
+
+def _token_at(text: str, i: int) -> tuple[str, bool]:
+    """The jieba word of `text` that holds character `i`, and whether it is an adjective or a
+    distinguishing word (大, 小, 新: a name's own; not 个 or 员)."""
+    at = 0
+    for word, flag in pos_tags(text):
+        if at <= i < at + len(word):
+            return word, flag in ("a", "b", "ag", "h")
+        at += len(word)
+    return "", False
 
 
 def _known_part(term: str, in_corpus: Callable[[str], bool]) -> str:

@@ -216,3 +216,12 @@ def test_a_provinces_part_written_out_is_its_region(places):
 def test_two_figures_asked_in_one_sentence_are_two_parts():
     assert split_parts("殷都的兼职委员有多少名，社区合伙人又签了多少家") == ["殷都的兼职委员有多少名", "社区合伙人又签了多少家"]
     assert split_parts("莱阳和芝罘，各带动多少人就业") == ["莱阳和芝罘，各带动多少人就业"]
+
+
+def test_an_adjective_jieba_cuts_off_a_name_is_kept_with_it(real_index, places):
+    def in_corpus(word):
+        return real_index.bm25.doc_freq(word) > 0
+
+    assert "大工委" in analyse("哪些地方搞了大工委？", places, in_corpus).terms
+    q = analyse("汾阳有多少个小区实行了信托制物业？", places, in_corpus)  # 个 is no part of a name
+    assert "小区" in q.terms
