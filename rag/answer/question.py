@@ -524,19 +524,20 @@ def depends_on_previous(text: str, q: Question) -> bool:
 
 
 def _with_prefix(term: str, text: str, in_corpus: Callable[[str], bool]) -> str:
-    """"大工委 大党委": jieba cuts 大 off 工委; a single character before a word that the documents
-    write with it (大工委) is the name's own."""
+    """"大工委 大党委": jieba cuts 大 off 工委; a single adjective or distinguishing character
+    before a word that the documents write with it (大工委) is the name's own — not 个 of
+    "多少个小区", 员 of "快递员提供", 半 of "四点半课堂"."""
     at = text.find(term)
     before = text[at - 1] if at > 0 else ""
     if ("\u4e00" <= before <= "\u9fff" and before not in FUNCTION_WORDS and _token_at(text, at - 1) == (before, True)
-            and in_corpus(before + term) and not (at > 1 and in_corpus(text[at - 2] + before + term))):  # not 四点半课堂's 半
+            and in_corpus(before + term) and not (at > 1 and in_corpus(text[at - 2] + before + term))):
         return before + term
     return term
 
 
 def _token_at(text: str, i: int) -> tuple[str, bool]:
-    """The jieba word of `text` that holds character `i`, and whether it is an adjective or a
-    distinguishing word (大, 小, 新: a name's own; not 个 or 员)."""
+    """The jieba word of `text` that holds character `i`, and whether jieba tags it an adjective
+    or a distinguishing word (大, 新)."""
     at = 0
     for word, flag in pos_tags(text):
         if at <= i < at + len(word):

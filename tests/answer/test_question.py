@@ -222,6 +222,6 @@ def test_an_adjective_jieba_cuts_off_a_name_is_kept_with_it(real_index, places):
     def in_corpus(word):
         return real_index.bm25.doc_freq(word) > 0
 
-    assert "大工委" in analyse("哪些地方搞了大工委？", places, in_corpus).terms
+    assert "大工委" in analyse("大工委这种机制，哪些地方有？", places, in_corpus).terms
     q = analyse("汾阳有多少个小区实行了信托制物业？", places, in_corpus)  # 个 is no part of a name
     assert "小区" in q.terms
