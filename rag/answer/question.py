@@ -69,6 +69,9 @@ _LOCALITY = re.compile(r"社区|村|小区|街道|镇")
 _NOT_LOCALITY = {"城市", "城乡", "农村", "各个", "全市", "这个", "那个", "相关", "每个", "所有", "老旧", "新建", "试点", "示范",
                  "城区", "中心", "基层", "我们", "他们", "你们", "俺们", "咱们", "本地", "当地", "周边", "附近", "整个", "一个",
                  "哪个", "哪些", "什么", "多少", "乡镇", "城镇", "新型", "智慧", "幸福", "和谐", "美丽", "文明", "红色"}
+# What a user says of themselves ("我想…", "咱们社区想学学", "想先联系下", "搞得挺好") is no content
+# to look up: such a word is dropped when no document uses it.
+_USERS_OWN = re.compile(r"[我咱俺]|^想|想[先去找弄请要做学拉写]|挺")
 # A question that leans on the previous turn: opens with a connective or a pronoun, or points back.
 _FOLLOW_UP_START = re.compile(r"^(那|那么|还有|另外|再|它|他们|她们|这个|这些|这里|那里|该|其|同样|然后|接着|此外)")
 _POINTS_BACK = re.compile(r"它|他们|她们|该市|该区|该县|该地|那里|那儿|这个地方|那个地方|这个做法|这项|此项|上述|前面|刚才|这个模式|这种")
@@ -205,7 +208,8 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
     if in_corpus:
         terms = list(dict.fromkeys(_with_prefix(_known_part(t, in_corpus), unplaced, in_corpus) for t in terms))
     q.terms = [t for t in terms
-               if t not in QUESTION_WORDS and not _WANTS_PLACES.fullmatch(t) and not _is_place_word(t, q)]
+               if t not in QUESTION_WORDS and not _WANTS_PLACES.fullmatch(t) and not _is_place_word(t, q)
+               and not (in_corpus and _USERS_OWN.search(t) and not in_corpus(t))]
     q.quoted = [m.strip() for m in QUOTED.findall(text) if len(m.strip()) >= 2]
     q.quotes_either = bool(re.search(r"[”\"」』]\s*(?:或者|或是|或|/|／)?\s*[“\"「『]", text))
     if in_corpus and not q.wants_places:  # "除了汕头金丰社区，还有哪些地方…": 金丰 is no filter

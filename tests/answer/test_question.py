@@ -225,3 +225,12 @@ def test_an_adjective_jieba_cuts_off_a_name_is_kept_with_it(real_index, places):
     assert "大工委" in analyse("大工委这种机制，哪些地方有？", places, in_corpus).terms
     q = analyse("汾阳有多少个小区实行了信托制物业？", places, in_corpus)  # 个 is no part of a name
     assert "小区" in q.terms
+
+
+def test_what_users_say_of_themselves_is_no_term(real_index, places):
+    def in_corpus(word):
+        return real_index.bm25.doc_freq(word) > 0
+
+    q = analyse("我想先摸个底，咱们想学学，莱阳的社区基金搞得挺好，挣了多少钱？", places, in_corpus)
+    assert not [t for t in q.terms if "我" in t or "咱" in t or "挺" in t or t.startswith("想")]
+    assert "基金" in q.terms
