@@ -34,8 +34,11 @@ OFFICES = ("书记", "主任", "负责人", "会长", "社长", "队长", "站�
            "理事长", "主席", "创始人", "发起人", "老板", "法人")
 # "党委书记叫啥名字": a person's name is asked for (a role does not answer it; "法人是谁来当的" does
 # not ask a name and is answered by a role)
-_PERSON_NAME = re.compile(rf"(?:{'|'.join(OFFICES + ('带头人', '领头人'))})(?:是|的)?"
-                          r"(?:(?:叫|姓)(?:啥|什么)(?:名字|名)?|名字|姓名|全名)")
+_AUTHORS = ("编剧", "作者", "导演", "作词", "作曲", "创作者", "设计者", "主创")
+_PERSON_NAME = re.compile(rf"(?:{'|'.join(OFFICES + _AUTHORS + ('带头人', '领头人'))})(?:是|的)?"
+                          r"(?:(?:叫|姓)(?:啥|什么)(?:名字|名)?|名字|姓名|全名)"
+                          rf"|(?:{'|'.join(OFFICES + _AUTHORS + ('带头人', '领头人'))})是谁(?=[？?。，,！!]|$)"
+                          r"|谁(?:编|写|创作|导演|作词|作曲|设计)的")
 # "后来调成了几个", "弄了之后收缴率多少": the figure after a change is asked for, not the one before
 _AFTER_CHANGE = re.compile(r"后来|之后|以后|调成|调整[成为到后]|变成|改成|拆成|分成|划成|变为|[增提升降]\w?到|扩大到|扩充到|优化为")
 _PER_ARTICLE = re.compile(r"两篇|各篇|分别|各自|不同|区别|异同|比较|对比|有啥不一样|有什么不一样|差别|差异")

@@ -233,3 +233,11 @@ def test_a_quote_no_report_names_is_the_users_wording(answerer):
 
 def test_a_month_the_reports_do_not_give_is_not_answered_with_a_year(answerer):
     assert answerer.ask("芝罘的幸福工坊工作指引是哪个月印发的？").refused
+
+
+@pytest.mark.parametrize("question", [
+    "岑溪那出牛娘戏《彩凤还巢》是谁写的？",  # the report names the play, not its author
+    "龙文区乡贤促进会的会长是谁？",
+])
+def test_who_a_report_does_not_name_is_not_answered_with_a_role(answerer, question):
+    assert answerer.ask(question).refused
