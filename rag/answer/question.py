@@ -680,7 +680,11 @@ _UNIT_CUES = (
     (re.compile(r"多少人次|几人次"), ("人次",)),
     (re.compile(r"多少户|几户"), ("户",)),
     (re.compile(r"多大|面积|多少平|几平|多少亩|几亩"), ("平方米", "平米", "亩", "公顷")),
-    (re.compile(r"多长|多远|几公里|多少公里|多少米"), ("公里", "千米", "米")),
+    # (not "多久开一回会": how often, answered by 每季度 as well as by a figure)
+    (re.compile(r"(?:多长时间|多久|多少天|几天|几个月|多少个月|几周|多少小时|几小时|几年时间|多少年)"
+                r"(?![^，,。？?！!]*?[一1][次回趟])"),
+     ("天", "个月", "月", "周", "小时", "年")),
+    (re.compile(r"多长(?!时间)|多远|几公里|多少公里|多少米"), ("公里", "千米", "米")),
 )
 # Who is counted when a figure question counts people (the head noun after 多少: "多少观众观看" →
 # 观众, but "多少个居民网格" → 网格, no person).

@@ -234,3 +234,10 @@ def test_what_users_say_of_themselves_is_no_term(real_index, places):
     q = analyse("我想先摸个底，咱们想学学，莱阳的社区基金搞得挺好，挣了多少钱？", places, in_corpus)
     assert not [t for t in q.terms if "我" in t or "咱" in t or "挺" in t or t.startswith("想")]
     assert "基金" in q.terms
+
+
+def test_how_long_asks_for_a_duration_and_how_often_for_no_unit():
+    from rag.answer.question import expected_units
+    assert "天" in expected_units("实岗锻炼每一期要多长时间") and "公里" not in expected_units("每一期要多长时间")
+    assert expected_units("大党委多久开一回会") == []
+    assert expected_units("健步道有多长") == ["公里", "千米", "米"]
