@@ -173,6 +173,9 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
     at = 0
     for word, flag in pos_tags(text):  # jieba knows 南山区 and 深圳 are places, though 山区 is not
         at += len(word)
+        if flag == "ns" and (rest := _after_province(word, q.readings, aliases)) and not (in_corpus and in_corpus(rest)):
+            q.unknown_places.append(rest)  # "辽宁大连", one word to jieba: 大连 is asked about, 辽宁 says where
+            continue
         if (flag != "ns" or word in q.unknown_places or word in covered or any(k in word for k in aliases)
                 or any(r.written in word for r in q.readings)):  # 辽杨市, read as 辽阳市
             continue
@@ -345,6 +348,17 @@ def _read_places(q: Question, text: str, aliases: dict[str, str], known: list[st
         q.excluded += [p for p in q.places if p not in q.excluded]
     q.places = [p for p in q.places if p not in q.excluded]
     return found
+
+
+def _after_province(word: str, readings: list[PlaceReading], aliases: dict[str, str]) -> str:
+    """The city of the national table in a word that starts with a province read as written
+    ("辽宁大连" → 大连), when the index does not have it; else ""."""
+    for r in readings:
+        rest = word[len(r.written):]
+        if (r.how == "exact" and r.place in PROVINCES and word.startswith(r.written) and len(rest) >= 2
+                and rest in _gazetteer_names() and not any(rest in k or k in rest for k in aliases)):
+            return rest
+    return ""
 
 
 def _says_where(reading: PlaceReading, start: int, found: list[tuple[int, PlaceReading]], text: str) -> bool:

@@ -241,3 +241,10 @@ def test_how_long_asks_for_a_duration_and_how_often_for_no_unit():
     assert "天" in expected_units("实岗锻炼每一期要多长时间") and "公里" not in expected_units("每一期要多长时间")
     assert expected_units("大党委多久开一回会") == []
     assert expected_units("健步道有多长") == ["公里", "千米", "米"]
+
+
+@pytest.mark.parametrize("question, city", [("辽宁大连建了多少个便民服务站？", "大连"), ("山西太原改造了多少个老旧小区？", "太原")])
+def test_a_city_jieba_joins_to_its_province_is_the_place_asked_about(places, question, city):
+    q = analyse(question, places, lambda w: False)
+    assert q.unknown_places == [city] and not q.places
+    assert analyse("辽宁辽阳建了多少个便民服务站？", places, lambda w: False).places == ["辽阳市"]
