@@ -424,7 +424,7 @@ class EvidenceScorer:
             candidates = [c for c in candidates if lists(c.sentence, *q.members)]
         if q.asks_person:  # "党委书记叫啥名字" is not answered by "由社区党委书记担任法人"
             candidates = [c for c in candidates if person_named(c.sentence)]
-        if q.numeric and _QUALIFIER_BEFORE.search(q.text):  # "…之前的收缴率": only a "从…到…" figure answers it
+        if q.numeric and _asks_before(q.text):  # "…之前的收缴率": only a "从…到…" figure answers it
             candidates = [c for c in candidates if re.search(r"[从由]\s*\d", c.sentence)]
         best = candidates[0].probability if candidates else 0.0
         answers = self.model.question(question_features(
@@ -496,6 +496,12 @@ def changed_to(q: Question, sentence: str) -> str:
                                                                          for u in q.units)):
             return m.group(0)
     return ""
+
+
+def _asks_before(text: str) -> bool:
+    """Whether the figure asked for is the one before a change: "之前的收缴率是多少" — a qualifier in
+    a clause that asks the figure, not "把原来的网格员转成社区工作者，转了多少人"."""
+    return any(_QUALIFIER_BEFORE.search(c) and re.search(r"多少|几", c) for c in re.split(r"[，,。？?！!；;]", text))
 
 
 def lists(sentence: str, count: int, kind: str = "") -> bool:

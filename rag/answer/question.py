@@ -456,10 +456,21 @@ def _localities(text: str, q: Question, in_corpus: Callable[[str], bool]) -> lis
                     or _LOCALITY.search(name) or set(name) & _NOT_PLACE_CHARS
                     or any(name in r.written or r.written in name for r in q.readings)):
                 continue
-            if in_corpus(name + m.group(0)) and not any(f[0] in "vad" for _, f in pos_tags(name)):
+            if (in_corpus(name + m.group(0)) and not any(f[0] in "vad" for _, f in pos_tags(name))
+                    and not _suffix_in_word(text, m.start())):  # "每万城镇人口": 城镇 is a word, 万城 no place
                 out.append(name)
                 break
     return list(dict.fromkeys(out))
+
+
+def _suffix_in_word(text: str, start: int) -> bool:
+    """Whether the locality suffix at `start` is the end of a longer jieba word (城镇, 乡镇)."""
+    at = 0
+    for word, _ in pos_tags(text):
+        if at <= start < at + len(word):
+            return at < start
+        at += len(word)
+    return False
 
 
 def _place_head(word: str) -> str:

@@ -241,3 +241,8 @@ def test_a_month_the_reports_do_not_give_is_not_answered_with_a_year(answerer):
 ])
 def test_who_a_report_does_not_name_is_not_answered_with_a_role(answerer, question):
     assert answerer.ask(question).refused
+
+
+def test_a_before_word_outside_the_asking_clause_does_not_ask_for_the_figure_before(answerer):
+    r = answerer.ask("汾阳把原来的专职网格员转成社区工作者，转了多少人？")
+    assert not r.refused and "289" in r.answer

@@ -248,3 +248,11 @@ def test_a_city_jieba_joins_to_its_province_is_the_place_asked_about(places, que
     q = analyse(question, places, lambda w: False)
     assert q.unknown_places == [city] and not q.places
     assert analyse("辽宁辽阳建了多少个便民服务站？", places, lambda w: False).places == ["辽阳市"]
+
+
+def test_a_locality_suffix_inside_a_word_names_no_locality(real_index, places):
+    def in_corpus(word):
+        return real_index.bm25.doc_freq(word) > 0
+
+    q = analyse("汾阳现在按每一万城镇人口配几个社区工作者？", places, in_corpus)
+    assert "万城" not in q.localities
