@@ -12,7 +12,7 @@ import re
 from ..schema import headline
 from ..text import FIGURE, normalise
 from .evidence import CHANGED_TO, Candidate, Evidence, changed_to, default_model, person_named
-from .question import Question
+from .question import QUOTED, Question
 
 # How many sentences an answer shows at most: a "how" answer, from the best paragraph first; a
 # fact, or one side of a comparison. Which of them is shown is the fitted model's call (`floor`).
@@ -122,7 +122,7 @@ def grouped_lines(q: Question, cands: list[Candidate], floor: float) -> list[str
     named side appears even when it matches weakly, as what its report is about."""
     lines = []
     for first in best_per_group(q, cands):
-        if first.probability < floor:
+        if first.probability < floor and not _states_figure(q, first):
             lines.append(_title_line(first))
             continue
         chosen = [first]
@@ -136,11 +136,20 @@ def grouped_lines(q: Question, cands: list[Candidate], floor: float) -> list[str
 
 
 def best_per_group(q: Question, cands: list[Candidate]) -> list[Candidate]:
-    """The best sentence of each place or report the question compares."""
+    """The best sentence of each place or report the question compares; when it compares
+    figures ("哪边党员多？各多少人"), the best that states the figure asked for, if one does."""
     by_group: dict[str, Candidate] = {}
-    for c in cands:
+    for c in sorted(cands, key=lambda c: not _states_figure(q, c)) if q.numeric else cands:
         by_group.setdefault(_group_key(q, c), c)
-    return list(by_group.values())
+    return sorted(by_group.values(), key=lambda c: cands.index(c))
+
+
+def _states_figure(q: Question, c: Candidate) -> bool:
+    """Whether the sentence states a figure of what the question counts, in digits outside a
+    quoted name (“千名党员进网格” names a campaign; "3981名在职党员" states a figure)."""
+    unquoted = QUOTED.sub("", c.sentence)
+    return bool(q.numeric and c.features.get("measure_found", 0.0) > 0 and c.features.get("unit_found", 0.0) > 0
+                and re.search(r"\d", unquoted))
 
 
 def _group_key(q: Question, c: Candidate) -> str:

@@ -246,3 +246,10 @@ def test_who_a_report_does_not_name_is_not_answered_with_a_role(answerer, questi
 def test_a_before_word_outside_the_asking_clause_does_not_ask_for_the_figure_before(answerer):
     r = answerer.ask("汾阳把原来的专职网格员转成社区工作者，转了多少人？")
     assert not r.refused and "289" in r.answer
+
+
+def test_a_comparison_of_figures_shows_each_sides_sentence_stating_the_figure(answerer):
+    # 吉州's closest sentence is its campaign “千名党员进网格” (a figure in a name); the one that
+    # states its count is "融入415个网格"
+    r = answerer.ask("吉州和汾阳分别划了多少个网格？哪边多")
+    assert "415" in r.answer and "292" in r.answer
