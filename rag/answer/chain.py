@@ -29,7 +29,7 @@ from ..text import citations_in
 from ..validate import clean_question
 from .compose import compose
 from .context import build_context, context_numbers
-from .evidence import Evidence, EvidenceModel, EvidenceScorer, _names, default_model, phrase_in
+from .evidence import Evidence, EvidenceModel, EvidenceScorer, default_model, phrase_in, quoted_names
 from .question import Question, analyse, depends_on_previous, kind_of, place_aliases, split_parts
 from .verify import Source, verify_answer
 from ..runnable import RunnableAnswerer
@@ -304,7 +304,7 @@ class Answerer(RunnableAnswerer):
         the question quotes a name (“幸福工坊”), the place's paragraphs among its best
         PER_PLACE_NAMING that name it: a place's closest paragraphs in wording may not be the
         one that names the practice."""
-        names = _names(q.quoted)
+        names = quoted_names(q.quoted)
         extra = []
         for place in self.index.places():
             if place in q.excluded:

@@ -32,7 +32,7 @@ MODEL_FILE = Path(__file__).with_name("evidence_model.json")
 _COMPARES = re.compile(r"相比|比较|对比|比起|比一比|区别|差别|不一样|异同|谁[更多少快好]")
 # what answers "哪一年 / 什么时候 / 哪个朝代": a year, a dynasty, a decade
 _TIME = re.compile(r"\d{4}\s*年|[夏商周秦汉晋隋唐宋元明清]朝|[秦汉隋唐宋元明清]代|\d+\s*世纪|\d+\s*年代")
-_MONTH = re.compile(r"\d{1,2}\s*月")
+_A_MONTH = re.compile(r"\d{1,2}\s*月")  # what answers "几月份"
 _QUALIFIER_BEFORE = re.compile(r"之前|以前|此前|原来|原先|起初|最初")
 # what a figure a change arrives at follows: "调整为19个", "提升至93%", "从3万多人变为1万人"
 CHANGED_TO = re.compile(r"(?:为|到|至|成)\s*$")
@@ -393,7 +393,7 @@ class EvidenceScorer:
         if q.quoted and not q.comparison:  # “五星”支部: a report that never names it is not about it
             # a quote no retrieved report names is the user's own wording (“自我造血”, “先免费体验、再
             # 花点钱上系统课”), not a name: the paragraphs are judged without it (quote_missing)
-            named = _articles_naming(pool, _names(q.quoted), every=not q.quotes_either)
+            named = _articles_naming(pool, quoted_names(q.quoted), every=not q.quotes_either)
             pool = [(n, d) for n, d in pool if _article(d) in named] or pool
         if q.localities:  # 石围社区's figure is not 北区社区's
             pool = [(n, d) for n, d in pool if any(x in d.page_content for x in q.localities)
@@ -413,7 +413,7 @@ class EvidenceScorer:
         if q.asks_when:
             candidates = [c for c in candidates if _TIME.search(c.sentence)]
         if q.asks_month:
-            candidates = [c for c in candidates if _MONTH.search(c.sentence)]
+            candidates = [c for c in candidates if _A_MONTH.search(c.sentence)]
         if q.numeric:  # a "多少" question is answered by a sentence with a figure in it
             candidates = [c for c in candidates if not c.features.get("figure_missing")]
         if q.units:  # "多少钱" is not answered by a count of people: a figure of the kind asked
@@ -453,7 +453,7 @@ class EvidenceScorer:
                 and c.probability >= self.model.place_share * top]
 
 
-def _names(quoted: list[str]) -> list[str]:
+def quoted_names(quoted: list[str]) -> list[str]:
     """The quoted names a report must name: a word of the language in quotes beside a name
     ("让小区有个“主心骨”，这种“支部建在小区”的做法") is the user's emphasis."""
     names = [p for p in quoted if not in_dictionary(p)]

@@ -13,8 +13,8 @@ from functools import lru_cache
 
 from ..places import PROVINCES, REGIONS, gazetteer
 from ..schema import strip_suffix
-from ..text import (FUNCTION_WORDS, QUESTION_WORDS, arabic_numbers, figure_values, in_dictionary, key_terms, normalise, number_value,
-                    pos_tags, segmenter)
+from ..text import (FUNCTION_WORDS, QUESTION_WORDS, arabic_numbers, figure_values, in_dictionary, key_terms, normalise,
+                    number_value, pos_tags, segmenter)
 
 _WANTS_PLACES = re.compile(
     r"哪些地方|哪些城市(?!名片|称号|品牌)|哪些\w{1,6}的(?:地方|城市|地区)|哪些地区|哪些县|哪些区|哪些市|哪里|哪儿|哪个地方"
@@ -46,9 +46,12 @@ _PER_ARTICLE = re.compile(r"两篇|各篇|分别|各自|不同|区别|异同|比
 QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,24})[”\"」』]")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 _WHEN = re.compile(r"哪一年|哪年|何年|何时|什么时候|啥时候|哪个时间|几几年|哪个朝代|什么朝代|哪朝|哪个年代|什么年代")
-_MONTH = re.compile(r"几月|哪个月|哪月|什么月份|啥月份|几号|哪天|哪一天|什么日子")
+_WHICH_MONTH = re.compile(r"几月|哪个月|哪月|什么月份|啥月份|几号|哪天|哪一天|什么日子")
 _RATE_QUALIFIERS = re.compile(r"日均|每天|每日|每周|每月|每年|月均|年均|人均|平均|全年|一年|首次|首个")
 _NUMERIC_CUE = re.compile(r"多少|(?<!哪)几[个名家项次处成人万户件位所条座支]?|比例|百分之几|占比|多大|多长")
+# a clause asking a figure of its own (not "这几个地方", as _NUMERIC_CUE would): where two figure
+# questions in one sentence are cut apart
+_ASKS_FIGURE = re.compile(r"多少|(?<![这那哪])几[个名家项次处成人万户件位所条座支类种期倍]")
 _EXCLUDE = re.compile(r"除了|除去|除开|除")
 # "辽宁省内的辽阳", "两广交界的岑溪": how far before a place a wider one may say where it is
 _WHERE_GAP = 4
@@ -157,7 +160,7 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
     q.per_article = bool(_PER_ARTICLE.search(text))
     q.years = _YEAR.findall(text)
     q.asks_when = bool(_WHEN.search(text))
-    q.asks_month = bool(_MONTH.search(text))
+    q.asks_month = bool(_WHICH_MONTH.search(text))
     q.figures = [v for v in figure_values(text) if not any(v == float(y) for y in q.years)]
     aliases = place_aliases(known_places)
     found = _read_places(q, text, aliases, known_places)
@@ -457,20 +460,20 @@ def _localities(text: str, q: Question, in_corpus: Callable[[str], bool]) -> lis
                     or any(name in r.written or r.written in name for r in q.readings)):
                 continue
             if (in_corpus(name + m.group(0)) and not any(f[0] in "vad" for _, f in pos_tags(name))
-                    and not _suffix_in_word(text, m.start())):  # "每万城镇人口": 城镇 is a word, 万城 no place
+                    and _word_at(text, m.start())[0] == m.start()):  # "每万城镇人口": 城镇 is a word, 万城 no place
                 out.append(name)
                 break
     return list(dict.fromkeys(out))
 
 
-def _suffix_in_word(text: str, start: int) -> bool:
-    """Whether the locality suffix at `start` is the end of a longer jieba word (城镇, 乡镇)."""
+def _word_at(text: str, i: int) -> tuple[int, str, str]:
+    """The jieba word of `text` that holds character `i`: (its start, the word, its tag)."""
     at = 0
-    for word, _ in pos_tags(text):
-        if at <= start < at + len(word):
-            return at < start
+    for word, flag in pos_tags(text):
+        if at <= i < at + len(word):
+            return at, word, flag
         at += len(word)
-    return False
+    return i, "", ""
 
 
 def _place_head(word: str) -> str:
@@ -523,9 +526,6 @@ def split_parts(text: str) -> list[str]:
     return parts
 
 
-_ASKS_FIGURE = re.compile(r"多少|(?<![这那哪])几[个名家项次处成人万户件位所条座支类种期倍]")
-
-
 def _figure_clauses(piece: str) -> list[str]:
     """"社区合伙人有多少家，选进大党委的委员又有多少人" → its two figure questions: a piece with
     several clauses each asking a figure is cut before each of them but the first."""
@@ -556,26 +556,15 @@ def depends_on_previous(text: str, q: Question) -> bool:
 
 
 def _with_prefix(term: str, text: str, in_corpus: Callable[[str], bool]) -> str:
-    """"大工委 大党委": jieba cuts 大 off 工委; a single adjective or distinguishing character
-    before a word that the documents write with it (大工委) is the name's own — not 个 of
-    "多少个小区", 员 of "快递员提供", 半 of "四点半课堂"."""
+    """"大工委 大党委": jieba cuts 大 off 工委; a single character jieba tags as an adjective or a
+    distinguishing word, before a word that the documents write with it (大工委), is the name's own
+    — not 个 of "多少个小区", 员 of "快递员提供", 半 of "四点半课堂"."""
     at = text.find(term)
     before = text[at - 1] if at > 0 else ""
-    if ("\u4e00" <= before <= "\u9fff" and before not in FUNCTION_WORDS and _token_at(text, at - 1) == (before, True)
+    if ("\u4e00" <= before <= "\u9fff" and before not in FUNCTION_WORDS and _word_at(text, at - 1)[1:] in ((before, "a"), (before, "b"), (before, "ag"), (before, "h"))
             and in_corpus(before + term) and not (at > 1 and in_corpus(text[at - 2] + before + term))):
         return before + term
     return term
-
-
-def _token_at(text: str, i: int) -> tuple[str, bool]:
-    """The jieba word of `text` that holds character `i`, and whether jieba tags it an adjective
-    or a distinguishing word (大, 新)."""
-    at = 0
-    for word, flag in pos_tags(text):
-        if at <= i < at + len(word):
-            return word, flag in ("a", "b", "ag", "h")
-        at += len(word)
-    return "", False
 
 
 def _known_part(term: str, in_corpus: Callable[[str], bool]) -> str:

@@ -171,7 +171,7 @@ def test_which_ones_is_answered_by_a_sentence_that_lists_them(weigh):
 
 
 def test_a_quoted_word_of_the_language_beside_a_name_is_emphasis():
-    from rag.answer.evidence import _names
+    from rag.answer.evidence import quoted_names
 
-    assert _names(["主心骨", "支部建在小区"]) == ["支部建在小区"]
-    assert _names(["五星"]) == ["五星"]  # alone it is the name
+    assert quoted_names(["主心骨", "支部建在小区"]) == ["支部建在小区"]
+    assert quoted_names(["五星"]) == ["五星"]  # alone it is the name
