@@ -138,10 +138,11 @@ def grouped_lines(q: Question, cands: list[Candidate], floor: float) -> list[str
 def best_per_group(q: Question, cands: list[Candidate]) -> list[Candidate]:
     """The best sentence of each place or report the question compares; when it compares
     figures ("哪边党员多？各多少人"), the best that states the figure asked for, if one does."""
-    by_group: dict[str, Candidate] = {}
-    for c in sorted(cands, key=lambda c: not _states_figure(q, c)) if q.numeric else cands:
-        by_group.setdefault(_group_key(q, c), c)
-    return sorted(by_group.values(), key=lambda c: cands.index(c))
+    by_group: dict[str, tuple[int, Candidate]] = {}
+    ranked = list(enumerate(cands))
+    for i, c in sorted(ranked, key=lambda ic: not _states_figure(q, ic[1])) if q.numeric else ranked:
+        by_group.setdefault(_group_key(q, c), (i, c))
+    return [c for _, c in sorted(by_group.values(), key=lambda ic: ic[0])]
 
 
 def _states_figure(q: Question, c: Candidate) -> bool:

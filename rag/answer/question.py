@@ -530,15 +530,16 @@ def _figure_clauses(piece: str) -> list[str]:
     """"社区合伙人有多少家，选进大党委的委员又有多少人" → its two figure questions: a piece with
     several clauses each asking a figure is cut before each of them but the first."""
     clauses = re.split(r"[，,]", piece)
-    if sum(1 for c in clauses if _ASKS_FIGURE.search(c)) < 2:
+    asks = [bool(_ASKS_FIGURE.search(c)) for c in clauses]
+    if sum(asks) < 2:
         return [piece]
     out, current, asked = [], [], False
-    for clause in clauses:
-        if _ASKS_FIGURE.search(clause) and asked:
+    for clause, asking in zip(clauses, asks):
+        if asking and asked:
             out.append("，".join(current))
             current, asked = [], False
         current.append(clause)
-        asked = asked or bool(_ASKS_FIGURE.search(clause))
+        asked = asked or asking
     out.append("，".join(current))
     return [c for c in out if c.strip()]
 
@@ -560,11 +561,17 @@ def _with_prefix(term: str, text: str, in_corpus: Callable[[str], bool]) -> str:
     distinguishing word, before a word that the documents write with it (大工委), is the name's own
     — not 个 of "多少个小区", 员 of "快递员提供", 半 of "四点半课堂"."""
     at = text.find(term)
-    before = text[at - 1] if at > 0 else ""
-    if ("\u4e00" <= before <= "\u9fff" and before not in FUNCTION_WORDS and _word_at(text, at - 1)[1:] in ((before, "a"), (before, "b"), (before, "ag"), (before, "h"))
-            and in_corpus(before + term) and not (at > 1 and in_corpus(text[at - 2] + before + term))):
+    if at < 1:
+        return term
+    before = text[at - 1]
+    _, word, flag = _word_at(text, at - 1)
+    if (word == before and flag in _ADJECTIVE_TAGS and before not in FUNCTION_WORDS and in_corpus(before + term)
+            and not (at > 1 and in_corpus(text[at - 2] + before + term))):
         return before + term
     return term
+
+
+_ADJECTIVE_TAGS = ("a", "ag", "b", "h")  # jieba: adjective, its morpheme, distinguishing word, prefix
 
 
 def _known_part(term: str, in_corpus: Callable[[str], bool]) -> str:
