@@ -30,7 +30,7 @@ from ..validate import clean_question
 from .compose import compose
 from .context import build_context, context_numbers
 from .evidence import Evidence, EvidenceModel, EvidenceScorer, default_model, phrase_in, quoted_names
-from .question import Question, analyse, depends_on_previous, kind_of, place_aliases, split_parts
+from .question import Question, analyse, depends_on_previous, kind_of, names_written_plain, place_aliases, split_parts
 from .verify import Source, verify_answer
 from ..runnable import RunnableAnswerer
 
@@ -285,6 +285,8 @@ class Answerer(RunnableAnswerer):
         cfg = self.config
         retriever = self.index.retriever(k=k, place=cfg.place)
         ranked = retriever.search(query)
+        if q.wants_places:
+            q.named_plain += names_written_plain(q, [d.page_content for d in ranked])
         if q.wants_places and not q.places and not cfg.place:
             return ranked + self._every_place(retriever, query, {d.id for d in ranked}, q)
         if cfg.place or not (len(q.places) >= 2 or ((q.per_article or q.wants_places) and q.places)):
@@ -304,7 +306,7 @@ class Answerer(RunnableAnswerer):
         the question quotes a name (“幸福工坊”), the place's paragraphs among its best
         PER_PLACE_NAMING that name it: a place's closest paragraphs in wording may not be the
         one that names the practice."""
-        names = quoted_names(q.quoted)
+        names = quoted_names(q.quoted) + q.named_plain
         extra = []
         for place in self.index.places():
             if place in q.excluded:

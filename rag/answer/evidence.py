@@ -395,6 +395,9 @@ class EvidenceScorer:
             # 花点钱上系统课”), not a name: the paragraphs are judged without it (quote_missing)
             named = _articles_naming(pool, quoted_names(q.quoted), every=not q.quotes_either)
             pool = [(n, d) for n, d in pool if _article(d) in named] or pool
+        if q.named_plain:  # "还有哪搞幸福工坊": the same, for a name the reports quote
+            named = _articles_naming(pool, q.named_plain, every=True)
+            pool = [(n, d) for n, d in pool if _article(d) in named] or pool
         if q.localities:  # 石围社区's figure is not 北区社区's
             pool = [(n, d) for n, d in pool if any(x in d.page_content for x in q.localities)
                     or not names_other_locality(d.page_content, q.localities)]

@@ -118,6 +118,8 @@ class Question:
     terms: list[str] = field(default_factory=list)
     quoted: list[str] = field(default_factory=list)  # “红色物业”: a named practice must appear as written
     quotes_either: bool = False  # “15分钟服务圈”“15分钟生活圈”, “A”或“B”: any one of the quoted names will do
+    # "还有哪搞幸福工坊": a name the reports quote, written plain; a report must name it, as a quoted one
+    named_plain: list[str] = field(default_factory=list)
     measure_terms: list[str] = field(default_factory=list)  # the words by 多少: what is counted (all needed)
     measure_context: list[str] = field(default_factory=list)  # whose or where (one of them needed)
     units: list[str] = field(default_factory=list)  # units a figure answering it may carry (元, 人, %)
@@ -428,6 +430,33 @@ def _sounds_like(text: str, aliases: dict[str, str]) -> list[tuple[int, int, str
                 continue
             out.append((start, start + size, alias))
     return out
+
+
+# "社区基金、邻里基金这类…", "四点半课堂或者公益托管班": a name among others the user lists
+_LISTED_BEFORE = re.compile(r"(?:、|或者?|和|及|与|还是)$")
+_LISTED_AFTER = re.compile(r"^(?:、|或者?|和|及|与|还是|等|这类|之类|一类)")
+
+
+def names_written_plain(q: Question, paragraphs: list[str]) -> list[str]:
+    """The names `paragraphs` put in quotes (“四点半课堂”, “红色物业”) that a "哪些地方…"
+    question writes without them ("还有哪搞幸福工坊"): users rarely type quotes, and a report's
+    quoted name is its practice — a place whose report never names it does not have it. A name
+    the user lists beside others ("社区基金、邻里基金这类") is one example of what is asked, and a
+    word of the language in quotes (“主心骨”) is emphasis, not a name."""
+    found = []
+    for paragraph in paragraphs:
+        for name in QUOTED.findall(paragraph):
+            name = normalise(name).strip()
+            written = arabic_numbers(name)
+            at = q.text.find(written)
+            if (len(name) < 3 or at < 0 or name in q.quoted or name in q.named_plain or name in found or in_dictionary(name)
+                    or _is_place_word(name, q)):
+                continue
+            if _LISTED_BEFORE.search(q.text[:at]) or _LISTED_AFTER.search(q.text[at + len(written):]):
+                continue
+            found.append(name)
+    # “幸福工坊” and “幸福工坊”项目 name one practice: the longest written one stands for it
+    return [n for n in found if not any(n != m and n in m for m in found)]
 
 
 def names_other_locality(paragraph: str, localities: list[str]) -> bool:

@@ -253,3 +253,10 @@ def test_a_comparison_of_figures_shows_each_sides_sentence_stating_the_figure(an
     # states its count is "融入415个网格"
     r = answerer.ask("吉州和汾阳分别划了多少个网格？哪边多")
     assert "415" in r.answer and "292" in r.answer
+
+
+def test_a_practice_the_reports_quote_is_named_by_each_place_listed(answerer):
+    # no quotes typed: 岑溪 names “红色物业”; places near the topic (物业, 红色代办员) that never
+    # name it are not listed
+    r = answerer.ask("还有哪些地方也在推红色物业，除了辽阳")
+    assert {c.place for c in r.citations} == {"岑溪市"}, r.answer

@@ -1,7 +1,7 @@
 """Question analysis: what a question asks for, on the real index's place names."""
 import pytest
 
-from rag.answer.question import analyse, split_parts
+from rag.answer.question import analyse, names_written_plain, split_parts
 
 
 @pytest.fixture(scope="module")
@@ -256,3 +256,17 @@ def test_a_locality_suffix_inside_a_word_names_no_locality(real_index, places):
 
     q = analyse("汾阳现在按每一万城镇人口配几个社区工作者？", places, in_corpus)
     assert "万城" not in q.localities
+
+
+@pytest.mark.parametrize("question, paragraph, names", [
+    # a report's quoted name, written plain by the user, is its practice
+    ("还有哪些地方也在推红色物业，除了辽阳", "形成了“四点半课堂”“红色物业”等5个固定服务项目", ["红色物业"]),
+    # one of several things the user lists is an example, not a name every report must give
+    ("社区基金、邻里基金这类的钱袋子哪些地方有", "将学费的10%注入“邻里基金”", []),
+    ("哪些地方搞了四点半课堂或者公益托管班？", "设立老年食堂、“四点半课堂”46个", []),
+    # a word of the language in quotes is emphasis
+    ("哪些地方让小区有了主心骨", "让小区有了“主心骨”", []),
+])
+def test_names_the_reports_quote_written_plain(places, question, paragraph, names):
+    q = analyse(question, places)
+    assert names_written_plain(q, [paragraph]) == names
