@@ -144,9 +144,12 @@ FIGURE = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿)?\s*(%|％|成|[\u4e00-\u9fff]{
 
 
 def chinese_to_int(text: str) -> int | None:
-    """三 → 3, 十二 → 12, 二十三 → 23, 一百零五 → 105, 三万五千 → 35000; None if not a numeral."""
+    """三 → 3, 十二 → 12, 二十三 → 23, 一百零五 → 105, 三万五千 → 35000, 二〇二五 → 2025; None if not
+    a numeral."""
     if not text or not _CN_NUMBER.fullmatch(text):
         return None
+    if len(text) >= 3 and all(ch in _DIGITS for ch in text):  # 二〇二五 → 2025, not 三四(个): a year
+        return int("".join(str(_DIGITS[ch]) for ch in text))
     total, section, digit = 0, 0, None
     for ch in text:
         if ch in _DIGITS:

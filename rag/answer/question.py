@@ -749,6 +749,9 @@ RATES = {"日均": ("日均", "每天", "每日", "一天"), "每天": ("日均"
 
 
 # 个 is left out: users count anything with it, whatever the document's measure word.
+# Measure words that count the same things, which users and reports choose between: "多少条问题"
+# is answered by "问题7900余件", "几位老人" by "12名".
+_INTERCHANGEABLE = ("件条项起宗个", "名位人", "处所座栋家间", "次场期届回")
 _CLASSIFIER = re.compile(r"(?:多少|(?<!哪)几)([名家项次处户件位所条座支块场批类种间套栋本期届部台辆张棵分])")
 
 
@@ -770,7 +773,9 @@ def expected_units(text: str) -> list[str]:
             return list(units)
     m = _CLASSIFIER.search(text)
     if m:
-        return [m.group(1)] + (["人次"] if m.group(1) == "次" else [])
+        said = m.group(1)
+        kin = next((kind for kind in _INTERCHANGEABLE if said in kind), ())
+        return list(dict.fromkeys([said, *kin])) + (["人次"] if said == "次" else [])
     if "人数" in text or _counts_people(text):
         return list(PERSON_UNITS)
     for cue, units in _UNIT_CUES:

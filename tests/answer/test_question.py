@@ -270,3 +270,18 @@ def test_a_locality_suffix_inside_a_word_names_no_locality(real_index, places):
 def test_names_the_reports_quote_written_plain(places, question, paragraph, names):
     q = analyse(question, places)
     assert names_written_plain(q, [paragraph]) == names
+
+
+@pytest.mark.parametrize("question, answered_by, not_by", [
+    ("一共汇集了多少条居民反映的问题？", "件", "名"),  # "入户收集问题7900余件"
+    ("有几位老人参加", "名", "件"),
+    ("清理了多少块牌子", "块", "件"),  # a measure word of its own kind stays as said
+])
+def test_measure_words_that_count_the_same_things(question, answered_by, not_by):
+    from rag.answer.question import expected_units
+    units = expected_units(question)
+    assert answered_by in units and not_by not in units
+
+
+def test_a_figure_written_in_chinese_digits_is_a_year(places):
+    assert analyse("吉州区二〇二五年走访了多少户", places).years == ["2025"]
