@@ -147,10 +147,12 @@ def best_per_group(q: Question, cands: list[Candidate]) -> list[Candidate]:
 
 def _states_figure(q: Question, c: Candidate) -> bool:
     """Whether the sentence states a figure of what the question counts, in digits outside a
-    quoted name (“千名党员进网格” names a campaign; "3981名在职党员" states a figure)."""
+    quoted name (“千名党员进网格” names a campaign; "3981名在职党员" states a figure) and not
+    a year."""
     unquoted = QUOTED.sub("", c.sentence)
-    return bool(q.numeric and c.features.get("measure_found", 0.0) > 0 and c.features.get("unit_found", 0.0) > 0
-                and re.search(r"\d", unquoted))
+    return bool(q.numeric and c.features.get("measure_found", 0.0) > 0
+                and (c.features.get("unit_found", 0.0) > 0 or not q.units)  # "网格数量各是多少": any unit
+                and re.search(r"\d(?![\d.]*\s*年)", unquoted))  # "2025年以来" dates, it counts nothing
 
 
 def _group_key(q: Question, c: Candidate) -> str:

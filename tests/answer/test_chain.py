@@ -260,3 +260,10 @@ def test_a_practice_the_reports_quote_is_named_by_each_place_listed(answerer):
     # name it are not listed
     r = answerer.ask("还有哪些地方也在推红色物业，除了辽阳")
     assert {c.place for c in r.citations} == {"岑溪市"}, r.answer
+
+
+def test_a_comparison_of_counts_shows_each_sides_figure(answerer):
+    # no measure word asked: any unit will do, but "2025年以来…千余名党员下沉至社区网格" dates, it
+    # counts no 网格; "融入415个网格" does
+    r = answerer.ask("吉州和汾阳的网格数量分别是多少")
+    assert "415" in r.answer and "292" in r.answer, r.answer
