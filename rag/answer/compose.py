@@ -100,8 +100,8 @@ def figure_for(q: Question, sentence: str) -> str:
         found = [m for m in found if (m.group(3) or "").startswith(counted.group(1))] or found
     if q.after_change:  # "后来调成了几个": "由11个…调整为19个" is answered by 19个
         found = [m for m in found if CHANGED_TO.search(text[:m.start()])] or found
-    places = [m.start() for term in q.measure_terms for m in re.finditer(re.escape(term), text)]
-    if places:  # the figure nearest to what is counted, wherever the sentence names it
+    places = [m.start() for term in q.measure_terms + q.verbs for m in re.finditer(re.escape(term), text)]
+    if places:  # the figure nearest to what is counted or to the doing asked of ("覆盖了多少个": 覆盖)
         return _figure_text(min(found, key=lambda m: min(min(abs(m.start() - at), abs(m.end() - at)) for at in places)))
     for m in found:  # the first figure stated with a unit is likelier the answer than a bare one
         if m.group(2) or m.group(3):

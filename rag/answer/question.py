@@ -557,8 +557,9 @@ def split_parts(text: str) -> list[str]:
 
 def _figure_clauses(piece: str) -> list[str]:
     """"社区合伙人有多少家，选进大党委的委员又有多少人" → its two figure questions: a piece with
-    several clauses each asking a figure is cut before each of them but the first."""
-    clauses = re.split(r"[，,]", piece)
+    several clauses each asking a figure is cut before each of them but the first. ("岑溪文体协会
+    覆盖了多少个 社区社会组织孵化了多少个": the same.)"""
+    clauses = re.split(r"[，,]|\s+", piece.strip())  # typed on a phone, a space ends a clause
     asks = [bool(_ASKS_FIGURE.search(c)) for c in clauses]
     if sum(asks) < 2:
         return [piece]

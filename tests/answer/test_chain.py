@@ -267,3 +267,9 @@ def test_a_comparison_of_counts_shows_each_sides_figure(answerer):
     # counts no 网格; "融入415个网格" does
     r = answerer.ask("吉州和汾阳的网格数量分别是多少")
     assert "415" in r.answer and "292" in r.answer, r.answer
+
+
+def test_the_figure_by_the_doing_asked_of_leads(answerer):
+    # "26个行业协会组织…实现33个文体类协会的组织和覆盖": 覆盖 is what was asked
+    r = answerer.ask("岑溪文体类协会的党组织覆盖了多少个")
+    assert r.answer.startswith("33个"), r.answer

@@ -216,6 +216,9 @@ def test_a_provinces_part_written_out_is_its_region(places):
 def test_two_figures_asked_in_one_sentence_are_two_parts():
     assert split_parts("殷都的兼职委员有多少名，社区合伙人又签了多少家") == ["殷都的兼职委员有多少名", "社区合伙人又签了多少家"]
     assert split_parts("莱阳和芝罘，各带动多少人就业") == ["莱阳和芝罘，各带动多少人就业"]
+    # typed on a phone, a space ends a clause; words spaced apart are still one question
+    assert split_parts("罗定大党委委员有多少名 社区合伙人签了多少家") == ["罗定大党委委员有多少名", "社区合伙人签了多少家"]
+    assert split_parts("莱杨 信托制物业 咋弄的") == ["莱杨 信托制物业 咋弄的"]
 
 
 def test_an_adjective_jieba_cuts_off_a_name_is_kept_with_it(real_index, places):
