@@ -150,7 +150,9 @@ def _states_figure(q: Question, c: Candidate) -> bool:
     quoted name (“千名党员进网格” names a campaign; "3981名在职党员" states a figure) and not
     a year."""
     unquoted = QUOTED.sub("", c.sentence)
-    return bool(q.numeric and c.features.get("measure_found", 0.0) > 0
+    counted = c.features.get("measure_found", 0.0) > 0 or (  # "带动就业的人数各多少": by what was done
+        not q.measure_terms and any(v in unquoted for v in q.verbs))
+    return bool(q.numeric and counted
                 and (c.features.get("unit_found", 0.0) > 0 or not q.units)  # "网格数量各是多少": any unit
                 and re.search(r"\d(?![\d.]*\s*年)", unquoted))  # "2025年以来" dates, it counts nothing
 

@@ -47,6 +47,8 @@ QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,24})[”\"」』]")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 _WHEN = re.compile(r"哪一年|哪年|何年|何时|什么时候|啥时候|哪个时间|几几年|哪个朝代|什么朝代|哪朝|哪个年代|什么年代")
 _WHICH_MONTH = re.compile(r"几月|哪个月|哪月|什么月份|啥月份|几号|哪天|哪一天|什么日子")
+# words that only say a count is asked ("带动就业的人数", "网格数量"): the unit says what is counted
+_COUNT_WORDS = frozenset({"人数", "数量", "个数", "次数", "户数", "总数", "数目", "人次数"})
 _RATE_QUALIFIERS = re.compile(r"日均|每天|每日|每周|每月|每年|月均|年均|人均|平均|全年|一年|首次|首个")
 _NUMERIC_CUE = re.compile(r"多少|(?<!哪)几[个名家项次处成人万户件位所条座支]?|比例|百分之几|占比|多大|多长")
 # a clause asking a figure of its own (not "这几个地方", as _NUMERIC_CUE would): where two figure
@@ -718,7 +720,8 @@ def _measure_terms(text: str, terms: list[str]) -> tuple[list[str], list[str]]:
     qualifiers = _RATE_QUALIFIERS.findall(text)
     counted = after[:2] or before[-1:]
     context = [t for t in before[-2:] if t not in counted]
-    return list(dict.fromkeys(counted + qualifiers)), context
+    counted = [t for t in counted if t not in _COUNT_WORDS]
+    return list(dict.fromkeys(counted + qualifiers)), [t for t in context if t not in _COUNT_WORDS]
 
 
 # What kind of figure a question asks for, by its cue: money, people, households, rates, areas …

@@ -273,3 +273,9 @@ def test_the_figure_by_the_doing_asked_of_leads(answerer):
     # "26个行业协会组织…实现33个文体类协会的组织和覆盖": 覆盖 is what was asked
     r = answerer.ask("岑溪文体类协会的党组织覆盖了多少个")
     assert r.answer.startswith("33个"), r.answer
+
+
+def test_a_comparison_by_what_was_done_shows_each_sides_count(answerer):
+    # "人数" only says a count of people is asked; "带动" says which count: 203名, 700余名
+    r = answerer.ask("莱阳和芝罘的幸福工坊带动就业的人数分别是多少")
+    assert "203" in r.answer and "700" in r.answer, r.answer

@@ -288,3 +288,8 @@ def test_measure_words_that_count_the_same_things(question, answered_by, not_by)
 
 def test_a_figure_written_in_chinese_digits_is_a_year(places):
     assert analyse("吉州区二〇二五年走访了多少户", places).years == ["2025"]
+
+
+def test_a_word_that_only_says_a_count_is_asked_is_not_what_is_counted(places):
+    q = analyse("两边带动就业的人数各多少", places)
+    assert "人数" not in q.measure_terms and "名" in q.units
