@@ -53,7 +53,7 @@ _RATE_QUALIFIERS = re.compile(r"日均|每天|每日|每周|每月|每年|月均
 _NUMERIC_CUE = re.compile(r"多少|(?<!哪)几[个名家项次处成人万户件位所条座支]?|比例|百分之几|占比|多大|多长")
 # a clause asking a figure of its own (not "这几个地方", as _NUMERIC_CUE would): where two figure
 # questions in one sentence are cut apart
-_ASKS_FIGURE = re.compile(r"多少|(?<![这那哪])几[个名家项次处成人万户件位所条座支类种期倍]")
+_ASKS_FIGURE = re.compile(r"多少|(?<![这那哪])几[个名家项次处成人万户件位所条座支类种期倍部场批间套栋本届台辆张棵块]")
 _EXCLUDE = re.compile(r"除了|除去|除开|除")
 # "辽宁省内的辽阳", "两广交界的岑溪": how far before a place a wider one may say where it is
 _WHERE_GAP = 4

@@ -219,6 +219,7 @@ def test_two_figures_asked_in_one_sentence_are_two_parts():
     # typed on a phone, a space ends a clause; words spaced apart are still one question
     assert split_parts("罗定大党委委员有多少名 社区合伙人签了多少家") == ["罗定大党委委员有多少名", "社区合伙人签了多少家"]
     assert split_parts("莱杨 信托制物业 咋弄的") == ["莱杨 信托制物业 咋弄的"]
+    assert split_parts("岑溪治理剧编了几部 小区党支部建了多少") == ["岑溪治理剧编了几部", "小区党支部建了多少"]
 
 
 def test_an_adjective_jieba_cuts_off_a_name_is_kept_with_it(real_index, places):
