@@ -19,6 +19,9 @@ from .question import QUOTED, Question
 HOW_SENTENCES = 4
 FACT_SENTENCES = 2
 _NAME_IN_QUOTES = re.compile(r"[“\"「『]([^”\"」』]{2,20})[”\"」』]")
+# an organisation a report says was set up or brought in: "成立金邻社区服务有限公司", "引进辰坤社会工作服务中心"
+_ORGANISATION = re.compile(r"(?:成立|引进|引入|组建|注册|创办|培育)了?([\u4e00-\u9fa5]{2,14}?(?:有限公司|公司|服务中心|中心|协会|促进会"
+                           r"|联合会|工作室|基金会|合作社))")
 
 
 def compose(q: Question, evidence: Evidence, places: list[Candidate] | None = None, floor: float | None = None) -> str:
@@ -65,6 +68,12 @@ def _body(q: Question, evidence: Evidence, places: list[Candidate], floor: float
             chosen.append(c)
     # "后来调成了几个": the figure a change arrives at, from the shown sentence that states one
     leading = next((c for c in chosen if changed_to(q, c.sentence)), best) if q.after_change else best
+    if q.asks_name and not _new_names(q, best.sentence):  # "…企业叫什么名字": the likely sentence naming one
+        naming = next((c for c in cands[1:] if c.probability >= floor and _new_names(q, c.sentence)), None)
+        if naming is not None:
+            leading = naming
+            if naming not in chosen:
+                chosen.append(naming)
     lead = _lead(q, leading)
     chosen.sort(key=lambda c: (c.n, c.doc.page_content.find(c.sentence)))
     body = "\n".join(_line(c, with_place=(i == 0 or c.place != chosen[i - 1].place)) for i, c in enumerate(chosen))
@@ -79,10 +88,20 @@ def _lead(q: Question, best: Candidate) -> str:
     if q.asks_person and (person := person_named(best.sentence)):
         return f"{person}[{best.n}]。"
     if q.asks_name:  # only when the sentence names one thing the question does not already say
-        names = [n for n in dict.fromkeys(_NAME_IN_QUOTES.findall(best.sentence)) if n not in q.text]
-        if len(names) == 1:
+        names = _new_names(q, best.sentence)
+        if names:
             return f"“{names[0]}”[{best.n}]。"
     return ""
+
+
+def _new_names(q: Question, sentence: str) -> list[str]:
+    """What `sentence` names that the question does not: an organisation it set up or brought in,
+    else its quoted name when it quotes only one (several are a list, not the answer)."""
+    organisations = [n for n in dict.fromkeys(_ORGANISATION.findall(sentence)) if n not in q.text]
+    if organisations:
+        return organisations[:1]
+    quoted = [n for n in dict.fromkeys(_NAME_IN_QUOTES.findall(sentence)) if n not in q.text]
+    return quoted if len(quoted) == 1 else []
 
 
 def figure_for(q: Question, sentence: str) -> str:

@@ -279,3 +279,9 @@ def test_a_comparison_by_what_was_done_shows_each_sides_count(answerer):
     # "人数" only says a count of people is asked; "带动" says which count: 203名, 700余名
     r = answerer.ask("莱阳和芝罘的幸福工坊带动就业的人数分别是多少")
     assert "203" in r.answer and "700" in r.answer, r.answer
+
+
+def test_a_name_question_leads_with_the_organisation_named(answerer):
+    # the likeliest sentence ("成立运营全市首个社区社会企业") names nothing; the next one names it
+    r = answerer.ask("金丰社区办的那家社区企业叫什么")
+    assert r.answer.startswith("“金邻社区服务有限公司”"), r.answer
