@@ -159,21 +159,22 @@ def best_per_group(q: Question, cands: list[Candidate]) -> list[Candidate]:
     figures ("哪边党员多？各多少人"), the best that states the figure asked for, if one does."""
     by_group: dict[str, tuple[int, Candidate]] = {}
     ranked = list(enumerate(cands))
-    for i, c in sorted(ranked, key=lambda ic: not _states_figure(q, ic[1])) if q.numeric else ranked:
+    for i, c in sorted(ranked, key=lambda ic: -_states_figure(q, ic[1])) if q.numeric else ranked:
         by_group.setdefault(_group_key(q, c), (i, c))
     return [c for _, c in sorted(by_group.values(), key=lambda ic: ic[0])]
 
 
-def _states_figure(q: Question, c: Candidate) -> bool:
-    """Whether the sentence states a figure of what the question counts, in digits outside a
-    quoted name (“千名党员进网格” names a campaign; "3981名在职党员" states a figure) and not
-    a year."""
+def _states_figure(q: Question, c: Candidate) -> int:
+    """Whether the sentence states a figure of the kind asked, in digits outside a quoted name
+    (“千名党员进网格” names a campaign; "3981名在职党员" states a figure) and not a year: 2 beside
+    what the question counts, 1 beside what it says was done ("带动就业…谁多": 带动700余名), else 0."""
     unquoted = QUOTED.sub("", c.sentence)
-    counted = c.features.get("measure_found", 0.0) > 0 or (  # "带动就业的人数各多少": by what was done
-        not q.measure_terms and any(v in unquoted for v in q.verbs))
-    return bool(q.numeric and counted
-                and (c.features.get("unit_found", 0.0) > 0 or not q.units)  # "网格数量各是多少": any unit
-                and re.search(r"\d(?![\d.]*\s*年)", unquoted))  # "2025年以来" dates, it counts nothing
+    if not (q.numeric and (c.features.get("unit_found", 0.0) > 0 or not q.units)  # "网格数量各是多少": any unit
+            and re.search(r"\d(?![\d.]*\s*年)", unquoted)):  # "2025年以来" dates, it counts nothing
+        return 0
+    if c.features.get("measure_found", 0.0) > 0:
+        return 2
+    return 1 if any(v in unquoted for v in q.verbs) else 0
 
 
 def _group_key(q: Question, c: Candidate) -> str:

@@ -294,3 +294,7 @@ def test_a_figure_written_in_chinese_digits_is_a_year(places):
 def test_a_word_that_only_says_a_count_is_asked_is_not_what_is_counted(places):
     q = analyse("两边带动就业的人数各多少", places)
     assert "人数" not in q.measure_terms and "名" in q.units
+
+
+def test_which_side_has_a_bit_more_asks_for_figures(places):
+    assert analyse("辽阳和殷都选进党组织的兼职委员，哪边多一点？", places).numeric
