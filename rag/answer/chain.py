@@ -281,7 +281,8 @@ class Answerer(RunnableAnswerer):
         """A comparison of places, "X在两篇报道里…" or "广东省有哪些地方…" also gets the best
         paragraphs of every place it names (of each of their reports), so one well-matching side
         cannot crowd out the other. They replace the tail of the overall ranking (at most half of
-        it), whose head and order stay as they are."""
+        it), whose head and order stay as they are. A "哪些地方…" question also learns here which
+        of the names the ranked paragraphs quote it writes plain (`Question.named_plain`)."""
         cfg = self.config
         retriever = self.index.retriever(k=k, place=cfg.place)
         ranked = retriever.search(query)

@@ -451,7 +451,7 @@ def names_written_plain(q: Question, paragraphs: list[str]) -> list[str]:
             name = normalise(name).strip()
             written = arabic_numbers(name)
             at = q.text.find(written)
-            if (len(name) < 3 or at < 0 or name in q.quoted or name in q.named_plain or name in found or in_dictionary(name)
+            if (len(name) < 3 or at < 0 or name in (*q.quoted, *q.named_plain, *found) or in_dictionary(name)
                     or _is_place_word(name, q)):
                 continue
             if _LISTED_BEFORE.search(q.text[:at]) or _LISTED_AFTER.search(q.text[at + len(written):]):
@@ -752,10 +752,10 @@ RATES = {"日均": ("日均", "每天", "每日", "一天"), "每天": ("日均"
          "每年": ("每年", "年均", "一年", "全年"), "年均": ("每年", "年均", "一年", "全年"), "人均": ("人均", "每人")}
 
 
-# 个 is left out: users count anything with it, whatever the document's measure word.
 # Measure words that count the same things, which users and reports choose between: "多少条问题"
 # is answered by "问题7900余件", "几位老人" by "12名".
 _INTERCHANGEABLE = ("件条项起宗个", "名位人", "处所座栋家间", "次场期届回")
+# 个 is left out: users count anything with it, whatever the document's measure word.
 _CLASSIFIER = re.compile(r"(?:多少|(?<!哪)几)([名家项次处户件位所条座支块场批类种间套栋本期届部台辆张棵分])")
 
 
