@@ -61,6 +61,11 @@ def _body(q: Question, evidence: Evidence, places: list[Candidate], floor: float
     chosen = [best]
     if q.how:  # the best paragraph's relevant sentences, in their order
         chosen += [c for c in cands[1:] if c.n == best.n and c.probability >= floor][:HOW_SENTENCES - 1]
+        # a paragraph these reports open with its heading ("创新建立“双向画像”机制。") says how in the
+        # sentence after it: a heading that answers best brings that sentence along
+        in_order = sorted((c for c in cands if c.n == best.n), key=lambda c: best.doc.page_content.find(c.sentence))
+        if len(in_order) > 1 and in_order[0] is best and in_order[1] not in chosen:
+            chosen.append(in_order[1])
     for c in cands[1:]:
         if len(chosen) >= (HOW_SENTENCES if q.how else FACT_SENTENCES):
             break

@@ -285,3 +285,9 @@ def test_a_name_question_leads_with_the_organisation_named(answerer):
     # the likeliest sentence ("成立运营全市首个社区社会企业") names nothing; the next one names it
     r = answerer.ask("金丰社区办的那家社区企业叫什么")
     assert r.answer.startswith("“金邻社区服务有限公司”"), r.answer
+
+
+def test_a_how_question_answered_by_a_heading_gets_the_sentence_after_it(answerer):
+    # "…创新建立“双向画像+双向画像”机制。" opens the paragraph; how it matches comes next
+    r = answerer.ask("吉州区双向画像怎么让党员人岗相适")
+    assert "五个维度" in r.answer, r.answer
