@@ -47,6 +47,9 @@ _SURNAMES = frozenset("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗
 # numerals of set phrases ("一套组合拳", "三化六好").
 _HAS_FIGURE = re.compile(r"\d|[两三四五六七八九十百千万]+[个名家项次户件位所人元]")
 
+# a numeral and its measure word jieba cuts off a name (四点 of 四点半课堂, 三张 of 三张清单): no named thing
+_NUMERAL_PIECE = re.compile(r"[一二两三四五六七八九十百千万几\d]+[个点张类项条名家种大]?")
+
 FEATURES = (
     "sentence_similarity",  # cosine of question and sentence vectors
     "paragraph_similarity",  # cosine of question and the paragraph's best chunk vector
@@ -374,7 +377,7 @@ class EvidenceScorer:
         (石围, 金丰: a named thing). "" without a word the documents use, or without counts."""
         if self.doc_freq is None:
             return ""
-        used = [(self.doc_freq(t), t) for t in q.terms if len(t) >= 2]
+        used = [(self.doc_freq(t), t) for t in q.terms if len(t) >= 2 and not _NUMERAL_PIECE.fullmatch(t)]
         used = [(df, t) for df, t in used if df > 0]
         return min(used)[1] if used else ""
 

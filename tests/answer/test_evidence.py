@@ -175,3 +175,9 @@ def test_a_quoted_word_of_the_language_beside_a_name_is_emphasis():
 
     assert quoted_names(["主心骨", "支部建在小区"]) == ["支部建在小区"]
     assert quoted_names(["五星"]) == ["五星"]  # alone it is the name
+
+
+def test_a_numeral_jieba_cuts_off_a_name_is_not_the_rarest_word(answerer):
+    # 四点半课堂 → 四点 / 课堂: "四点" is rare in the reports but names nothing
+    q, _, _ = answerer._understand("有哪些地方在社区里弄了课后托管、四点半课堂这类的？", [], [])
+    assert "四点" in q.terms and answerer.scorer._rarest_term(q) not in ("四点", "")
