@@ -51,9 +51,6 @@ _WHICH_MONTH = re.compile(r"几月|哪个月|哪月|什么月份|啥月份|几�
 _COUNT_WORDS = frozenset({"人数", "数量", "个数", "次数", "户数", "总数", "数目", "人次数"})
 _RATE_QUALIFIERS = re.compile(r"日均|每天|每日|每周|每月|每年|月均|年均|人均|平均|全年|一年|首次|首个")
 _NUMERIC_CUE = re.compile(r"多少|(?<!哪)几[个名家项次处成人万户件位所条座支]?|比例|百分之几|占比|多大|多长")
-# a clause asking a figure of its own (not "这几个地方", as _NUMERIC_CUE would): where two figure
-# questions in one sentence are cut apart
-_ASKS_FIGURE = re.compile(r"多少|(?<![这那哪])几[个名家项次处成人万户件位所条座支类种期倍部场批间套栋本届台辆张棵块]")
 _EXCLUDE = re.compile(r"除了|除去|除开|除")
 # "辽宁省内的辽阳", "两广交界的岑溪": how far before a place a wider one may say where it is
 _WHERE_GAP = 4
@@ -746,6 +743,9 @@ PERSON_NOUNS = frozenset("人 人员 观众 居民 群众 党员 志愿者 老�
                          "网格员 委员 专家 人才 工作者 社区工作者 孩子 学员 村民 职工".split())
 PERSON_UNITS = ("人", "名", "位", "人次", "户")
 COUNT_UNITS = tuple("个名家项次处户件位所条座支块场批类种间套栋本期届部台辆张棵")  # 几个人 counts people (above)
+# a clause asking a figure of its own (not "这几个地方", as _NUMERIC_CUE would): where two figure
+# questions in one sentence are cut apart
+_ASKS_FIGURE = re.compile(rf"多少|(?<![这那哪])几[{''.join(COUNT_UNITS)}成人万倍]")
 # A figure asked "per day" (日均) is not answered by a total: the sentence must say the same rate.
 RATES = {"日均": ("日均", "每天", "每日", "一天"), "每天": ("日均", "每天", "每日", "一天"), "每日": ("日均", "每天", "每日", "一天"),
          "每周": ("每周", "周均"), "每月": ("每月", "月均", "一个月"), "月均": ("每月", "月均", "一个月"),
