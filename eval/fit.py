@@ -18,8 +18,9 @@ then, on the same training questions,
   the other places' (rag.answer.evidence.PLACE_FEATURES), labelled by the question's expected
   places; its threshold maximises F1 of the places listed (a place listed wrongly misleads a
   report as much as a place left out),
-- the sentence threshold: an answer shows, beside its best sentence, those that reach it; it
-  maximises the training answers made right less the sentences they show over
+- the sentence threshold (an answer shows, beside its best sentence, those that reach it) and how
+  many sentences an answer shows at most (one cap for how questions, one for the others),
+  together: they maximise the training answers made right less the sentences they show over
   SENTENCES_PER_RIGHT_ANSWER,
 - the clear threshold is the 2nd percentile of the answerable questions' best probability:
   below it nothing retrieved is relevant at all, and even a generating backend is not asked.
@@ -43,7 +44,7 @@ sys.path.insert(0, str(HERE.parent))
 from rag.answer.chain import Answerer, ChainConfig  # noqa: E402
 from rag.answer.compose import compose  # noqa: E402
 from rag.answer.evidence import (FEATURES, MODEL_FILE, PLACE_FEATURES, QUESTION_FEATURES, EvidenceModel,  # noqa: E402
-                                 Logistic, place_features, question_features)
+                                 Logistic, Shown, place_features, question_features)
 from rag.evaluate import missing_groups  # noqa: E402
 from rag.index import CaseIndex  # noqa: E402
 from rag.text import citations_in, normalise  # noqa: E402
@@ -64,11 +65,19 @@ CLEAR_PERCENTILE = 2.0
 # answer is the failure users meet most, so the threshold may not buy refusals with more of it.
 FALSE_REFUSAL_CAP = 0.05
 PLACE_BETA = 1.0
-# What one more right answer is worth in sentences shown: over the training answers, a lower
-# floor is taken when it makes one more answer right for at most this many more cited sentences.
-# On the 2026-12 training data the floor's curve is flat from about 0.05 to 0.35 (three answers
-# more for a hundred sentences more) and falls steeply above 0.5: 20 picks the shoulder.
-SENTENCES_PER_RIGHT_ANSWER = 20
+# What one more right answer is worth in sentences shown, over the training answers (about 330).
+# Session 7 set 20 at the shoulder of the floor's curve, the caps fixed by hand (4 sentences for a
+# how answer, 2 for others). Fitting floor and caps together (session 9), every rate from 40 to 100
+# chooses the same limits (floor 0.35, caps 6 and 4: 2.96 sentences an answer against 2.58, five
+# more right answers), while 20 and 30 choose a floor of 0.6 that shortens answers and answers
+# fewer questions right on the sets not trained on (580 and 581 of 659, against 587 before and
+# 594 at 40). 40 is the lowest rate of that stable choice.
+SENTENCES_PER_RIGHT_ANSWER = 40
+# The limits tried: floors on a 0.05 grid; a how answer needs a few sentences (its paragraph's
+# heading and what was done), a fact one or a few; beyond these the answers only grow.
+SHOWN_FLOORS = np.round(np.arange(0.05, 0.96, 0.05), 2).tolist()
+HOW_CAPS = range(2, 11)
+FACT_CAPS = range(1, 6)
 
 
 def load(paths: list[Path]) -> list[dict]:
@@ -110,7 +119,7 @@ def examples(answerer: Answerer, items: list[dict]) -> list[dict]:
             "counts_something": q.numeric and bool(q.measure_terms),
             "expected_places": item.get("places", []) if item["type"] == "multi_place" else [],
             "decided_by_rule": not evidence.candidates,
-            "candidates": [{"features": c.features, "place": c.place,
+            "candidates": [{"features": c.features, "place": c.place, "sentence": c.sentence,
                             "label": int(item["answerable"] and is_evidence(c.sentence, quotes))}
                            for c in evidence.candidates],
         })
@@ -170,34 +179,47 @@ def answer_metrics(pairs: list[tuple[bool, float]], t: float) -> dict:
             "balanced_accuracy": round((1 - false_refusal + refusal_acc) / 2, 3)}
 
 
-def shown_threshold(answerer: Answerer, items: list[dict], model: EvidenceModel, grid: np.ndarray) -> tuple[float, dict]:
-    """The floor that makes the most extractive answers of the answerable training questions hold
-    what they must (must_include), less the sentences they show over SENTENCES_PER_RIGHT_ANSWER:
-    beside its best sentence an answer shows those this likely. The answers are composed anew
-    (the examples keep features, not the paragraphs a composer needs), with `model` as the
+def shown_limits(answerer: Answerer, items: list[dict], model: EvidenceModel) -> tuple[Shown, dict]:
+    """What extractive answers show beside their best sentence (`Shown`: the floor a shown
+    sentence's probability must reach, and at most how many sentences a how question and any other
+    gets), chosen together on the answerable training questions: the most answers that hold what
+    they must (must_include) less the sentences they show over SENTENCES_PER_RIGHT_ANSWER (ties: the
+    fewer sentences). A how answer depends on the floor and the how cap only, any other on the
+    floor and the other cap, so each floor's best caps are found apart. The answers are composed
+    anew (the examples keep features, not the paragraphs a composer needs), with `model` as the
     answerer's from here on."""
     answerer.scorer.model = model
-    right, shown = np.zeros(len(grid)), np.zeros(len(grid))
-    asked = 0
+    asked = []
     for item in items:
         if not item["answerable"]:
             continue
         q, _, query = answerer._understand(item["question"], [], [])
         evidence = answerer.weigh(q, answerer._retrieve(q, query, answerer._k(q)), query)
-        if not evidence.answerable:
-            continue
-        asked += 1
-        for i, t in enumerate(grid):
-            answer = compose(q, evidence, evidence.places, float(t))
-            right[i] += not missing_groups(answer, item["must_include"])
-            shown[i] += len(citations_in(answer))
-    # the curve is flat over a wide range: a difference of less than one answer is noise, and of
-    # the floors that do best by whole answers the middle of the widest run is taken (`choose`)
-    worth = dict(zip(grid.tolist(), np.round(right - shown / SENTENCES_PER_RIGHT_ANSWER).tolist()))
-    t = choose(grid, worth.__getitem__)
-    i = int(np.where(grid == t)[0][0])
-    return t, {"answered": asked, "answers_right": round(right[i] / max(asked, 1), 3),
-               "citations_per_answer": round(shown[i] / max(asked, 1), 2)}
+        if evidence.answerable:
+            asked.append((item, q, evidence))
+
+    def tally(shown: Shown, how: bool) -> tuple[int, int]:
+        right = cited = 0
+        for item, q, evidence in asked:
+            if q.how == how:
+                answer = compose(q, evidence, evidence.places, shown)
+                right += not missing_groups(answer, item["must_include"])
+                cited += len(citations_in(answer))
+        return right, cited
+
+    def worth(counts: tuple[int, int]) -> tuple[float, int]:
+        return counts[0] - counts[1] / SENTENCES_PER_RIGHT_ANSWER, -counts[1]
+
+    best = None
+    for floor in SHOWN_FLOORS:
+        how = max(((tally(Shown(floor, how=n), how=True), n) for n in HOW_CAPS), key=lambda x: worth(x[0]))
+        fact = max(((tally(Shown(floor, fact=n), how=False), n) for n in FACT_CAPS), key=lambda x: worth(x[0]))
+        counts = (how[0][0] + fact[0][0], how[0][1] + fact[0][1])
+        if best is None or worth(counts) > worth(best[0]):
+            best = (counts, Shown(floor, how[1], fact[1]))
+    (right, cited), shown = best
+    return shown, {"answered": len(asked), "answers_right": round(right / max(len(asked), 1), 3),
+                   "citations_per_answer": round(cited / max(len(asked), 1), 2)}
 
 
 def place_examples(sentence: Logistic, data: list[dict]) -> list[tuple[set, dict[str, dict[str, float]]]]:
@@ -317,9 +339,9 @@ def main() -> None:
     place_t = choose(grid, lambda t: place_metrics(places, t)["f_place"])
     clear_t = float(round(np.percentile([s for a, s in best_sentence(model, scored) if a], CLEAR_PERCENTILE), 3))
     model = EvidenceModel(sentence, question, answer_t, place_t, clear_t, place_share=place_share, place=place)
-    sentence_t, shown = shown_threshold(answerer, load(args.train), model, grid)
+    limits, shown = shown_limits(answerer, load(args.train), model)
     model = EvidenceModel(sentence, question, answer_t, place_t, clear_t, place_share=place_share, place=place,
-                          sentence_threshold=sentence_t)
+                          sentence_threshold=limits.floor, how_sentences=limits.how, fact_sentences=limits.fact)
     dev_pairs = best_scores(model, dev)
     report = {
         "train": {"questions": len(train), "sentences": n_examples, "evidence_sentences": n_positive,
@@ -332,7 +354,7 @@ def main() -> None:
         "question": question.to_json(),
         "place": place.to_json(),
         "thresholds": {"answer": answer_t, "place": place_t, "place_share": float(place_share), "clear": clear_t,
-                       "sentence": sentence_t},
+                       "sentence": limits.floor, "how_sentences": limits.how, "fact_sentences": limits.fact},
         "fitted": {
             "by": "python eval/fit.py", "at": time.strftime("%Y-%m-%d"),
             "code": _commit(),
@@ -346,7 +368,7 @@ def main() -> None:
                       "sentence answers the question / documents answer the question / a place qualifies for a "
                       "list of places; answer threshold: best "
                       f"balanced accuracy on train with false refusals <= {FALSE_REFUSAL_CAP}; place threshold: best "
-                      f"F{PLACE_BETA:g} on train; sentence threshold: most extractive answers right on train less citations shown / {SENTENCES_PER_RIGHT_ANSWER}; clear threshold: {CLEAR_PERCENTILE:g}th percentile of answerable "
+                      f"F{PLACE_BETA:g} on train; sentence threshold and the caps of sentences shown (how questions / others), together: most extractive answers right on train less citations shown / {SENTENCES_PER_RIGHT_ANSWER}; clear threshold: {CLEAR_PERCENTILE:g}th percentile of answerable "
                       "questions' best sentence probability",
             **report,
         },
@@ -356,7 +378,7 @@ def main() -> None:
     print("question weights:", json.dumps(question.weights, ensure_ascii=False))
     print("place weights:", json.dumps(place.weights, ensure_ascii=False))
     print(f"thresholds: answer {answer_t}, place {place_t} (and {place_share:g} of the best place's), clear {clear_t}, "
-          f"sentence {sentence_t}"
+          f"sentence {limits.floor} (at most {limits.how} for how, {limits.fact} else)"
           f" ({time.time() - started:.0f} s)")
     if not args.dry_run:
         args.out.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -132,7 +132,7 @@ class Answerer(RunnableAnswerer):
         if not evidence.answerable and (backend == "extractive" or evidence.clear):
             answer, refused = self._refusal(q, query, evidence), True
         elif backend == "extractive":
-            answer = compose(q, evidence, evidence.places, self.scorer.model.shown_threshold)
+            answer = compose(q, evidence, evidence.places, self.scorer.model.shown)
         else:
             try:
                 for token in self._generate(q, standalone, docs, evidence):
@@ -149,7 +149,7 @@ class Answerer(RunnableAnswerer):
             if backend == "extractive" or (not evidence.answerable and _MODEL_REFUSES.search(answer)
                                            and not citations_in(answer)):
                 if evidence.answerable:
-                    answer = compose(q, evidence, evidence.places, self.scorer.model.shown_threshold)
+                    answer = compose(q, evidence, evidence.places, self.scorer.model.shown)
                 else:
                     answer, refused = self._refusal(q, query, evidence), True
         timings["generate"] = _ms(t)
@@ -165,7 +165,7 @@ class Answerer(RunnableAnswerer):
                     notes.append("模型的回答没有通过引用核查，已改用摘录式回答")
                     backend = f"{backend}→extractive"
                     checked, verdicts = verify_answer(compose(q, evidence, evidence.places,
-                                                              self.scorer.model.shown_threshold),
+                                                              self.scorer.model.shown),
                                                       sources, self._aliases)
                 else:
                     notes.append("模型的回答没有通过引用核查")

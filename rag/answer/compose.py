@@ -11,37 +11,33 @@ import re
 
 from ..schema import headline
 from ..text import FIGURE, normalise
-from .evidence import CHANGED_TO, Candidate, Evidence, changed_to, default_model, person_named
+from .evidence import CHANGED_TO, Candidate, Evidence, Shown, changed_to, default_model, person_named
 from .question import QUOTED, Question
 
-# How many sentences an answer shows at most: a "how" answer, from the best paragraph first; a
-# fact, or one side of a comparison. Which of them is shown is the fitted model's call (`floor`).
-HOW_SENTENCES = 4
-FACT_SENTENCES = 2
 _NAME_IN_QUOTES = re.compile(r"[“\"「『]([^”\"」』]{2,20})[”\"」』]")
 # an organisation a report says was set up or brought in: "成立金邻社区服务有限公司", "引进辰坤社会工作服务中心"
 _ORGANISATION = re.compile(r"(?:成立|引进|引入|组建|注册|创办|培育)了?([\u4e00-\u9fa5]{2,14}?(?:有限公司|公司|服务中心|中心|协会|促进会"
                            r"|联合会|工作室|基金会|合作社))")
 
 
-def compose(q: Question, evidence: Evidence, places: list[Candidate] | None = None, floor: float | None = None) -> str:
-    """`places`: for "哪些地方…", the best sentence of each place that qualifies. `floor`: how
-    likely a sentence must be to answer to be shown beside the best one (default: the fitted
-    model's sentence threshold, see eval/fit.py); in a comparison, a side whose best sentence is
-    less likely than this is named by its report's title instead (it says nothing on the question)."""
-    if floor is None:
-        floor = default_model().shown_threshold
+def compose(q: Question, evidence: Evidence, places: list[Candidate] | None = None, shown: Shown | None = None) -> str:
+    """`places`: for "哪些地方…", the best sentence of each place that qualifies. `shown`: how
+    likely a sentence must be to answer to be shown beside the best one, and how many are shown
+    (default: the fitted model's, see eval/fit.py); in a comparison, a side whose best sentence is
+    less likely than the floor is named by its report's title instead (it says nothing on the question)."""
+    shown = shown or default_model().shown
     lines = [f"{r}：" for r in q.read_as()]
     if evidence.parts:  # "…营收多少？…拿几成": each part answered in turn, a sentence said once
         for part, part_evidence in evidence.parts:
             if part_evidence.answerable:
-                lines += [line for line in _body(part, part_evidence, part_evidence.places, floor).splitlines()
+                lines += [line for line in _body(part, part_evidence, part_evidence.places, shown).splitlines()
                           if line not in lines]
         return "\n".join(lines)
-    return "\n".join(lines + [_body(q, evidence, places or [], floor)])
+    return "\n".join(lines + [_body(q, evidence, places or [], shown)])
 
 
-def _body(q: Question, evidence: Evidence, places: list[Candidate], floor: float) -> str:
+def _body(q: Question, evidence: Evidence, places: list[Candidate], shown: Shown) -> str:
+    floor = shown.floor
     cands = evidence.candidates
     if evidence.listing:
         where = "、".join(q.places)
@@ -60,14 +56,14 @@ def _body(q: Question, evidence: Evidence, places: list[Candidate], floor: float
     best = cands[0]
     chosen = [best]
     if q.how:  # the best paragraph's relevant sentences, in their order
-        chosen += [c for c in cands[1:] if c.n == best.n and c.probability >= floor][:HOW_SENTENCES - 1]
+        chosen += [c for c in cands[1:] if c.n == best.n and c.probability >= floor][:shown.how - 1]
         # a paragraph these reports open with its heading ("创新建立“双向画像”机制。") says how in the
         # sentence after it: a heading that answers best brings that sentence along
         in_order = sorted((c for c in cands if c.n == best.n), key=lambda c: best.doc.page_content.find(c.sentence))
         if len(in_order) > 1 and in_order[0] is best and in_order[1] not in chosen:
             chosen.append(in_order[1])
     for c in cands[1:]:
-        if len(chosen) >= (HOW_SENTENCES if q.how else FACT_SENTENCES):
+        if len(chosen) >= (shown.how if q.how else shown.fact):
             break
         if c.probability >= floor and c.sentence not in {x.sentence for x in chosen}:
             chosen.append(c)

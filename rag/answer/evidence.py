@@ -200,6 +200,18 @@ class Logistic:
 
 
 @dataclass(frozen=True)
+class Shown:
+    """What an extractive answer shows beside its best sentence: the sentences at least `floor`
+    likely to answer, at most `how` of them for a how question (from the best paragraph first) and
+    `fact` for any other. All three are fitted by eval/fit.py (the answers made right less the
+    sentences shown); 4 and 2 are the caps chosen by hand before they were fitted."""
+
+    floor: float
+    how: int = 4
+    fact: int = 2
+
+
+@dataclass(frozen=True)
 class EvidenceModel:
     """The fitted models and thresholds (eval/fit.py writes them to evidence_model.json)."""
 
@@ -215,10 +227,13 @@ class EvidenceModel:
     place: Logistic | None = None
     # an answer shows, beside its best sentence, those at least this likely (None: place_threshold)
     sentence_threshold: float | None = None
+    how_sentences: int = Shown.how  # …and at most this many for a how question
+    fact_sentences: int = Shown.fact  # …or for any other
 
     @property
-    def shown_threshold(self) -> float:
-        return self.place_threshold if self.sentence_threshold is None else self.sentence_threshold
+    def shown(self) -> Shown:
+        floor = self.place_threshold if self.sentence_threshold is None else self.sentence_threshold
+        return Shown(floor, self.how_sentences, self.fact_sentences)
 
     def probability(self, features: dict[str, float]) -> float:
         return self.sentence(features)
@@ -231,7 +246,9 @@ class EvidenceModel:
                    clear_threshold=data["thresholds"]["clear"], meta=data.get("fitted", {}),
                    place_share=data["thresholds"].get("place_share", 0.0),
                    place=Logistic(**data["place"]) if data.get("place") else None,
-                   sentence_threshold=data["thresholds"].get("sentence"))
+                   sentence_threshold=data["thresholds"].get("sentence"),
+                   how_sentences=data["thresholds"].get("how_sentences", Shown.how),
+                   fact_sentences=data["thresholds"].get("fact_sentences", Shown.fact))
 
 
 @lru_cache(maxsize=1)

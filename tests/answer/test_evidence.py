@@ -5,7 +5,7 @@ import pytest
 from langchain_core.documents import Document
 
 from rag.answer.compose import compose
-from rag.answer.evidence import FEATURES, MODEL_FILE, QUESTION_FEATURES, EvidenceModel, term_weights
+from rag.answer.evidence import FEATURES, MODEL_FILE, QUESTION_FEATURES, EvidenceModel, Shown, term_weights
 from rag.answer.question import analyse
 
 
@@ -26,7 +26,8 @@ def test_the_fitted_model_is_readable_and_says_where_it_came_from():
     assert data["fitted"]["by"] == "python eval/fit.py" and "paraphrase_train.jsonl" in data["fitted"]["training_sets"]
     model = EvidenceModel.load()
     assert 0 < model.answer_threshold < 1 and 0 < model.place_threshold < 1
-    assert model.shown_threshold == data["thresholds"]["sentence"] and 0 < model.shown_threshold < 1
+    assert model.shown.floor == data["thresholds"]["sentence"] and 0 < model.shown.floor < 1
+    assert model.shown.how == data["thresholds"]["how_sentences"] >= model.shown.fact == data["thresholds"]["fact_sentences"] >= 1
 
 
 def test_rare_terms_weigh_more_than_common_ones(real_index, places):
@@ -123,7 +124,7 @@ def test_a_side_of_a_comparison_shows_a_second_sentence_the_model_finds_likely(w
 
 def test_an_answer_shows_no_sentence_below_the_floor(weigh):
     q, _, evidence = weigh("岑溪社区的运转经费是从哪几头凑起来的？")
-    answer = compose(q, evidence, floor=1.0)
+    answer = compose(q, evidence, shown=Shown(1.0))
     assert answer.count("[") == 1
 
 
@@ -181,3 +182,14 @@ def test_a_numeral_jieba_cuts_off_a_name_is_not_the_rarest_word(answerer):
     # 四点半课堂 → 四点 / 课堂: "四点" is rare in the reports but names nothing
     q, _, _ = answerer._understand("有哪些地方在社区里弄了课后托管、四点半课堂这类的？", [], [])
     assert "四点" in q.terms and answerer.scorer._rarest_term(q) not in ("四点", "")
+
+
+def test_a_how_answer_shows_up_to_the_fitted_number_of_sentences(weigh):
+    """罗定's report says how its 党群服务中心 keep running ("后期通过低偿服务维持运营") in its
+    fifth likeliest sentence: the fitted cap of a how answer (eval/fit.py) reaches it, the hand-set
+    cap of four did not."""
+    q, _, evidence = weigh("罗定党群服务中心不靠财政拨款怎么维持下去")
+    shown = EvidenceModel.load().shown
+    answer = compose(q, evidence)
+    assert "低偿服务" in answer and answer.count("[") <= shown.how
+    assert "低偿服务" not in compose(q, evidence, shown=Shown(shown.floor, how=4))
