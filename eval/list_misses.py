@@ -20,10 +20,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from fit import UNFITTED, _clean, _short, examples, is_evidence, load  # noqa: E402
+from fit import UNFITTED, _clean, _short, examples, is_evidence, load, place_examples  # noqa: E402
 
 from rag.answer.chain import Answerer, ChainConfig  # noqa: E402
-from rag.answer.evidence import default_model, place_features  # noqa: E402
+from rag.answer.evidence import default_model  # noqa: E402
 from rag.index import CaseIndex  # noqa: E402
 
 
@@ -36,25 +36,21 @@ def count(answerer: Answerer, items: list[dict]) -> Counter:
     model = default_model()
     out: Counter = Counter()
     lists = [it for it in items if it.get("type") == "multi_place" and it["answerable"]]
-    quotes = {it["id"]: [_clean(e["quote"]) for e in it.get("evidence", [])] for it in lists}
     for it, ex in zip(lists, examples(answerer, lists)):
         if not ex["wants_places"]:
             out["not read as a list"] += 1
             continue
-        groups: dict[str, list] = {}
+        [(expected, features)] = place_examples(model.sentence, [ex])
+        quotes = [_clean(e["quote"]) for e in it.get("evidence", [])]
+        sentences: dict[str, list[str]] = {}
         for c in ex["candidates"]:
-            groups.setdefault(_short(c["place"] or ""), []).append(c)
-        features = place_features({p: [(model.sentence(c["features"]), c["features"]) for c in cs]
-                                   for p, cs in groups.items() if p})
-        expected = {_short(p) for p in it["places"]}
-        for place in expected - set(features):
-            out["expected, not a candidate"] += 1
+            sentences.setdefault(_short(c["place"] or ""), []).append(c["sentence"])
+        out["expected, not a candidate"] += len(expected - set(features))
         for place, f in features.items():
             listed = model.place(f) >= model.place_threshold
-            kind = ("expected" if place in expected else "not expected") + (", listed" if listed else ", below threshold")
-            out[kind] += 1
+            out[("expected" if place in expected else "not expected") + (", listed" if listed else ", below threshold")] += 1
             if place in expected and not listed:
-                if any(is_evidence(c["sentence"], quotes[it["id"]]) for c in groups[place]):
+                if any(is_evidence(s, quotes) for s in sentences[place]):
                     out["  of which an evidence sentence was a candidate"] += 1
                 if f["rare_term_found"] < 0:
                     out["  of which the rarest word was missing"] += 1
