@@ -84,8 +84,10 @@ def test_answerer_async(real_index):
 def test_answerer_takes_settings(real_index_dir, monkeypatch):
     monkeypatch.setenv("RAG_INDEX_DIR", str(real_index_dir))
     monkeypatch.setenv("RAG_K", "3")
+    monkeypatch.setenv("RAG_REWRITE_QUERY", "1")
     answerer = rag.answerer()
     assert answerer.config.k == 3 and answerer.index.root == real_index_dir
+    assert answerer.config.rewrite_query
     assert rag.answerer(backend="extractive", place="莱阳").config.place == "莱阳"
 
 

@@ -57,6 +57,23 @@ def test_local_backend_refusal_is_decided_on_evidence(real_index, gguf):
     assert "generate" in r.timings_ms and r.timings_ms["generate"] < 50  # no model call at all
 
 
+def test_local_backend_can_search_with_the_reports_own_words(real_index, gguf):
+    plain = Answerer(real_index, _config(backend="local", local_model_path=str(gguf))).ask(QUESTION)
+    answerer = Answerer(real_index, _config(backend="local", local_model_path=str(gguf), rewrite_query=True))
+    result = answerer.ask(QUESTION)
+    [note] = [n for n in result.notes if n.startswith("检索时加上了模型给出的书面说法：")]
+    assert len(note) > len("检索时加上了模型给出的书面说法：")
+    assert not any("检索时" in n for n in plain.notes)
+    assert not result.refused and any(c.place == "莱阳市" for c in result.citations)
+    assert all(s.verdict in ("supported", "recited", "no_claim") for s in result.sentences if s.text)
+
+
+def test_the_query_is_rewritten_only_for_a_generating_backend(real_index):
+    answerer = Answerer(real_index, ChainConfig(backend="extractive", rewrite_query=True))
+    notes: list[str] = []
+    assert answerer._searched_for(QUESTION, notes) == QUESTION and notes == []
+
+
 def _common_prefix(a: list[int], b: list[int]) -> int:
     return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
 

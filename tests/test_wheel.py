@@ -43,7 +43,8 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_holds_the_prompts_and_the_ui_inside_the_package(wheel):
     names = zipfile.ZipFile(wheel).namelist()
-    assert {"rag/prompts/answer.txt", "rag/prompts/answer_places.txt", "rag/prompts/condense.txt"} <= set(names)
+    assert {"rag/prompts/answer.txt", "rag/prompts/answer_places.txt", "rag/prompts/condense.txt",
+            "rag/prompts/rewrite.txt"} <= set(names)
     assert {"rag/ui/app.py", "rag/ui/engine.py", "rag/ui/render.py", "rag/ui/style.py"} <= set(names)
     assert not [n for n in names if n.startswith(("ui/", "prompts/", "tests/", "eval/"))]
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()

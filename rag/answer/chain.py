@@ -6,7 +6,9 @@ answers only when the evidence is likely enough; a generating backend is asked w
 is not clear-cut (a place the corpus lacks, nothing relevant at all), sees the evidence and may
 answer a paraphrase the scorer doubted. Every sentence a model writes is checked against the
 paragraphs it cites (rag.answer.verify), re-cited or removed; a model answer that does not
-survive the check gives way to the extractive answer, or to a refusal when there is none.
+survive the check gives way to the extractive answer, or to a refusal when there is none. The
+places a "哪些地方…" answer names are the evidence's for every backend: a model's line for another
+place is dropped, a qualifying place it left out is added from the evidence.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from ..schema import AnswerResult, Citation, SentenceCheck
 from ..store import _embed_documents, _embed_query
 from ..text import citations_in
 from ..validate import clean_question
-from .compose import compose
+from .compose import compose, place_line
 from .context import build_context, context_numbers
 from .evidence import Evidence, EvidenceModel, EvidenceScorer, default_model, phrase_in, quoted_names
 from .question import Question, analyse, depends_on_previous, kind_of, names_written_plain, place_aliases, split_parts
@@ -37,6 +39,9 @@ from ..runnable import RunnableAnswerer
 PER_PLACE = 3  # paragraphs of each named place a comparison is sure to see
 PER_PLACE_LISTED = 2  # paragraphs of every place of the index a "哪些地方…" question is sure to see
 PER_PLACE_NAMING = 10  # …and among how many of each place's best it looks for a name the question quotes
+# Six words of two to four characters are about 30 of Qwen's tokens; a small model asked for them
+# sometimes repeats itself for hundreds (seen on the dev split), so the rewrite stops here.
+REWRITE_TOKENS = 48
 _MODEL_REFUSES = re.compile(r"资料中没有|没有相关(内容|信息|资料)|无法回答|未提及|没有提到")
 
 
@@ -64,6 +69,7 @@ class ChainConfig:
     llm_key: str = ""
     llm_model: str = ""
     llm_timeout: float = 60.0
+    rewrite_query: bool = False  # a generating backend adds the reports' words for the question to the search
     max_question_chars: int = 2000
     notes: list[str] = field(default_factory=list)
 
@@ -112,7 +118,7 @@ class Answerer(RunnableAnswerer):
         q, standalone, query = self._understand(question, history or [], notes)
         t = time.perf_counter()
         yield {"type": "status", "text": "检索中…"}
-        docs = self._retrieve(q, query, self._k(q))
+        docs = self._retrieve(q, self._searched_for(query, notes), self._k(q))
         evidence = self.weigh(q, docs, query)
         # a question asking two things: each part is answered in turn, when the documents answer
         # the whole or every part (the whole's figure filters are its first part's: "…几成？…营收多少")
@@ -160,6 +166,8 @@ class Answerer(RunnableAnswerer):
             checked, verdicts = verify_answer(answer, sources, self._aliases)
             if q.wants_places and backend != "extractive":
                 checked, verdicts = self._only_supported_places(q, evidence, docs, checked, verdicts, notes)
+                if any(v.verdict in ("supported", "recited") for v in verdicts):
+                    checked, verdicts = self._complete_list(evidence, docs, sources, checked, verdicts, notes)
             if backend != "extractive" and not any(v.verdict in ("supported", "recited") for v in verdicts):
                 if evidence.answerable:
                     notes.append("模型的回答没有通过引用核查，已改用摘录式回答")
@@ -320,6 +328,17 @@ class Answerer(RunnableAnswerer):
                     extra.append(d)
         return extra
 
+    def _complete_list(self, evidence, docs, sources, answer, verdicts, notes):
+        """A model may stop a list early: each place the evidence qualifies that its answer does
+        not cite is added with its best sentence, as the extractive answer lists it."""
+        cited = {docs[n - 1].metadata["place"] for n in citations_in(answer) if 0 < n <= len(docs)}
+        missing = [c for c in evidence.places if c.place not in cited]
+        if not missing:
+            return answer, verdicts
+        added, more = verify_answer("\n".join(place_line(c) for c in missing), sources, self._aliases)
+        notes.append(f"模型的回答漏列了 {len(missing)} 个有证据的地方，已按证据补上：{'、'.join(c.place for c in missing)}")
+        return f"{answer}\n{added}", verdicts + more
+
     def _only_supported_places(self, q, evidence, docs, answer, verdicts, notes):
         """A model may list a place the evidence does not support (its article's title will
         "support" a sentence that only restates the title): such lines are dropped."""
@@ -401,6 +420,24 @@ class Answerer(RunnableAnswerer):
             return out[0].strip() if out else ""
         except Exception:
             return ""
+
+    def _searched_for(self, query: str, notes: list[str]) -> str:
+        """The retrieval query: with `rewrite_query` and a generating backend, the question plus
+        the words a report would use for it ("外卖小哥" → "新就业群体"), written by the model."""
+        if not self.config.rewrite_query or self.config.backend == "extractive":
+            return query
+        try:
+            model = self._chat_model().bind(max_tokens=REWRITE_TOKENS, stop=["\n"])
+            chain = load_prompt("rewrite") | model | StrOutputParser()
+            lines = chain.invoke({"question": query}).strip().splitlines()
+        except Exception as exc:  # the search goes on with the question as asked
+            notes.append(f"改写检索词失败（{type(exc).__name__}），按原问题检索")
+            return query
+        words = lines[0].strip()[:200] if lines else ""
+        if not words:
+            return query
+        notes.append(f"检索时加上了模型给出的书面说法：{words}")
+        return f"{query} {words}"
 
     def _generate(self, q: Question, standalone: str, docs: list[Document], evidence) -> Iterator[str]:
         shown = context_numbers(q, evidence, self.config.context_paragraphs)

@@ -48,7 +48,7 @@ def _body(q: Question, evidence: Evidence, places: list[Candidate], shown: Shown
     if q.wants_places:
         chosen = places or cands[:1]
         intro = "文档中有相关做法的地方：" if len(chosen) > 1 or places else ""
-        return "\n".join(([intro] if intro else []) + ["- " + _line(c, with_place=True) for c in chosen])
+        return "\n".join(([intro] if intro else []) + [place_line(c) for c in chosen])
     if q.comparison:
         lines = grouped_lines(q, cands, floor)
         if len(lines) > 1:
@@ -189,6 +189,11 @@ def _report(c: Candidate) -> str:
 def _title_line(c: Candidate) -> str:
     """"- 罗定市（…）《title》[n]。": a report named by its place and title alone."""
     return f"- {_who(c, with_title=True)}[{c.n}]。"
+
+
+def place_line(c: Candidate) -> str:
+    """"- 莱阳市（山东省烟台市莱阳市）：sentence[n]。": a place of a "哪些地方…" answer."""
+    return "- " + _line(c, with_place=True)
 
 
 def _line(c: Candidate, with_place: bool, with_title: bool = False) -> str:

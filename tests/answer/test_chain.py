@@ -5,6 +5,8 @@ import json
 import pytest
 
 from rag.answer.chain import Answerer, ChainConfig, Turn
+from rag.answer.verify import verify_answer
+from rag.text import citations_in
 from rag.errors import InputError
 
 
@@ -33,6 +35,22 @@ def test_every_place_gets_its_own_line_and_citation(answerer):
         assert "[" in line
     for s in r.sentences:
         assert s.verdict != "removed"
+
+
+def test_a_model_list_that_stops_early_gets_every_place_the_evidence_qualifies(answerer):
+    q, _, query = answerer._understand("哪些地方实行了街道“大工委”、社区“大党委”机制？", [], [])
+    docs = answerer._retrieve(q, query, answerer._k(q))
+    evidence = answerer.weigh(q, docs, query)
+    sources = {n: answerer._source(d) for n, d in enumerate(docs, start=1)}
+    first = evidence.places[0]
+    checked, verdicts = verify_answer(f"- {first.place}：{first.sentence}[{first.n}]", sources, answerer._aliases)
+    notes: list[str] = []
+    answer, verdicts = answerer._complete_list(evidence, docs, sources, checked, verdicts, notes)
+    cited = {docs[n - 1].metadata["place"] for n in citations_in(answer)}
+    assert {"罗定市", "殷都区"} <= cited and cited == {c.place for c in evidence.places}
+    assert answer.startswith(checked) and len(answer.splitlines()) == len(cited)
+    assert notes and "已按证据补上" in notes[0]
+    assert all(v.verdict in ("supported", "recited") for v in verdicts if v.text)
 
 
 def test_place_only_in_the_title_is_named(answerer):
