@@ -341,12 +341,15 @@ class Answerer(RunnableAnswerer):
 
     def _only_supported_places(self, q, evidence, docs, answer, verdicts, notes):
         """A model may list a place the evidence does not support (its article's title will
-        "support" a sentence that only restates the title): such lines are dropped."""
+        "support" a sentence that only restates the title), or put another name on a place's
+        paragraph ("- 岬阳市：…[1]" for 汾阳市's): such lines are dropped."""
         allowed = {c.place for c in evidence.places}
         kept_lines, dropped = [], 0
         for line in answer.splitlines():
-            cited = citations_in(line)
-            if cited and not any(docs[n - 1].metadata["place"] in allowed for n in cited if 0 < n <= len(docs)):
+            cited = [docs[n - 1] for n in citations_in(line) if 0 < n <= len(docs)]
+            label = _LIST_LABEL.match(line)
+            if cited and (not any(d.metadata["place"] in allowed for d in cited)
+                          or label and not any(_names_place(label.group(1), d) for d in cited)):
                 dropped += 1
                 for v in verdicts:
                     if v.text and v.text in line:
@@ -423,7 +426,7 @@ class Answerer(RunnableAnswerer):
 
     def _searched_for(self, query: str, notes: list[str]) -> str:
         """The retrieval query: with `rewrite_query` and a generating backend, the question plus
-        the words a report would use for it ("外卖小哥" → "新就业群体"), written by the model."""
+        the words a report would use for it (新就业群体 for 外卖小哥, if the model knows the term)."""
         if not self.config.rewrite_query or self.config.backend == "extractive":
             return query
         try:
@@ -501,6 +504,22 @@ def _citation(n: int, d: Document, with_score: bool = False) -> Citation:
     return Citation(n=n, id=m["id"], doc=m["doc"], article=m["article"], paragraph=m["paragraph"],
                     place=m["place"], place_full=m["place_full"], title=m["title"], text=d.page_content,
                     score=m.get("score") if with_score else None)
+
+
+# "- 莱阳市（山东省烟台市莱阳市）：…": the place a line of a list puts first, as the prompt asks
+_LIST_LABEL = re.compile(r"^\s*[-*•]\s*\**([^：:，,。\[]{2,30}?)\**\s*[：:]")
+
+
+def _names_place(label: str, d: Document) -> bool:
+    """Does a list line's label name the cited paragraph's place (芝罘区, 烟台市芝罘区, 烟台) or
+    something the paragraph itself names (金丰社区)?"""
+    place, full = d.metadata.get("place", ""), d.metadata.get("place_full", "")
+    short = place[:-1] if len(place) > 2 and place[-1] in "市区县" else place
+    name = re.sub(r"（.*?）|\(.*?\)", "", label).strip()
+    stem = name[:-1] if len(name) > 2 and name[-1] in "市区县省" else name
+    if len(stem) < 2:
+        return True
+    return (bool(short) and short in name) or stem in full or name in d.page_content + d.metadata.get("title", "")
 
 
 def _ms(since: float) -> float:

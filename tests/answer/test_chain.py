@@ -37,19 +37,23 @@ def test_every_place_gets_its_own_line_and_citation(answerer):
         assert s.verdict != "removed"
 
 
-def test_a_model_list_that_stops_early_gets_every_place_the_evidence_qualifies(answerer):
+def test_a_model_list_names_exactly_the_places_the_evidence_qualifies(answerer):
     q, _, query = answerer._understand("哪些地方实行了街道“大工委”、社区“大党委”机制？", [], [])
     docs = answerer._retrieve(q, query, answerer._k(q))
     evidence = answerer.weigh(q, docs, query)
     sources = {n: answerer._source(d) for n, d in enumerate(docs, start=1)}
-    first = evidence.places[0]
-    checked, verdicts = verify_answer(f"- {first.place}：{first.sentence}[{first.n}]", sources, answerer._aliases)
+    first, second = evidence.places[:2]
+    # a model that stops after two places and misspells the second ("岬阳市" for 汾阳市 in a real answer)
+    model_answer = f"- {first.place}：{first.sentence}[{first.n}]\n- 岬阳市：{second.sentence}[{second.n}]"
+    checked, verdicts = verify_answer(model_answer, sources, answerer._aliases)
     notes: list[str] = []
+    checked, verdicts = answerer._only_supported_places(q, evidence, docs, checked, verdicts, notes)
     answer, verdicts = answerer._complete_list(evidence, docs, sources, checked, verdicts, notes)
     cited = {docs[n - 1].metadata["place"] for n in citations_in(answer)}
     assert {"罗定市", "殷都区"} <= cited and cited == {c.place for c in evidence.places}
-    assert answer.startswith(checked) and len(answer.splitlines()) == len(cited)
-    assert notes and "已按证据补上" in notes[0]
+    assert "岬阳" not in answer and answer.startswith(f"- {first.place}：")
+    assert len(answer.splitlines()) == len(cited)
+    assert notes[0] == "删除了 1 行证据不支持的地方" and "已按证据补上" in notes[1] and second.place in notes[1]
     assert all(v.verdict in ("supported", "recited") for v in verdicts if v.text)
 
 
