@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import RagError
 from ..index import CaseIndex
 from ..llm import load_prompt, local_chat_model, openai_chat_model, token_counter
-from ..schema import AnswerResult, Citation, SentenceCheck
+from ..schema import AnswerResult, Citation, SentenceCheck, strip_suffix
 from ..store import _embed_documents, _embed_query
 from ..text import citations_in
 from ..validate import clean_question
@@ -514,12 +514,12 @@ def _names_place(label: str, d: Document) -> bool:
     """Does a list line's label name the cited paragraph's place (芝罘区, 烟台市芝罘区, 烟台) or
     something the paragraph itself names (金丰社区)?"""
     place, full = d.metadata.get("place", ""), d.metadata.get("place_full", "")
-    short = place[:-1] if len(place) > 2 and place[-1] in "市区县" else place
     name = re.sub(r"（.*?）|\(.*?\)", "", label).strip()
-    stem = name[:-1] if len(name) > 2 and name[-1] in "市区县省" else name
+    stem = strip_suffix(name)
     if len(stem) < 2:
         return True
-    return (bool(short) and short in name) or stem in full or name in d.page_content + d.metadata.get("title", "")
+    return (bool(place) and strip_suffix(place) in name) or stem in full \
+        or name in d.page_content + d.metadata.get("title", "")
 
 
 def _ms(since: float) -> float:
