@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     # a generating backend first writes the question in the reports' own words (prompts/rewrite.txt);
     # those words are added to the retrieval query, the question itself is still what is weighed
     # (README, "Measured": off by default; with the 1.5B local model two more right answers on the
-    # dev split, one fewer on heldout2, and about 4 s more before the first token)
+    # dev split, one fewer on heldout2, and 4 to 6 s more before the first token)
     rewrite_query: bool = False
     # an LLM judge for `rag eval` (optional, reported beside the deterministic metrics)
     judge_url: str = ""

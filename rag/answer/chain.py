@@ -164,20 +164,21 @@ class Answerer(RunnableAnswerer):
         sentences = []
         if not refused:
             checked, verdicts = verify_answer(answer, sources, self._aliases)
-            if q.wants_places and backend != "extractive":
-                checked, verdicts = self._only_supported_places(q, evidence, docs, checked, verdicts, notes)
-                if any(v.verdict in ("supported", "recited") for v in verdicts):
+            if backend != "extractive":  # a model's answer: the evidence's places, or the extractive answer
+                if q.wants_places:
+                    checked, verdicts = self._only_supported_places(q, evidence, docs, checked, verdicts, notes)
+                if not any(v.verdict in ("supported", "recited") for v in verdicts):
+                    if evidence.answerable:
+                        notes.append("模型的回答没有通过引用核查，已改用摘录式回答")
+                        backend = f"{backend}→extractive"
+                        checked, verdicts = verify_answer(compose(q, evidence, evidence.places,
+                                                                  self.scorer.model.shown),
+                                                          sources, self._aliases)
+                    else:
+                        notes.append("模型的回答没有通过引用核查")
+                        refused, checked, verdicts = True, self._refusal(q, query, evidence), []
+                elif q.wants_places:
                     checked, verdicts = self._complete_list(evidence, docs, sources, checked, verdicts, notes)
-            if backend != "extractive" and not any(v.verdict in ("supported", "recited") for v in verdicts):
-                if evidence.answerable:
-                    notes.append("模型的回答没有通过引用核查，已改用摘录式回答")
-                    backend = f"{backend}→extractive"
-                    checked, verdicts = verify_answer(compose(q, evidence, evidence.places,
-                                                              self.scorer.model.shown),
-                                                      sources, self._aliases)
-                else:
-                    notes.append("模型的回答没有通过引用核查")
-                    refused, checked, verdicts = True, self._refusal(q, query, evidence), []
             changed = [v for v in verdicts if v.verdict in ("recited", "removed")]
             if changed:
                 notes.append(f"引用核查：{sum(v.verdict == 'recited' for v in changed)} 句改引，"
