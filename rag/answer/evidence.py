@@ -29,6 +29,7 @@ from ..text import FIGURE, arabic_numbers, figure_values, in_dictionary, key_ter
 from .question import OFFICES, QUOTED, Question, names_other_locality
 
 MODEL_FILE = Path(__file__).with_name("evidence_model.json")
+IN_HALF_THE_PARAGRAPHS = 1 + math.log(2)  # the rarity (rag.lexical: 1 + ln(rows / df)) of a word in half the rows
 _COMPARES = re.compile(r"相比|比较|对比|比起|比一比|区别|差别|不一样|异同|谁[更多少快好]")
 # what answers "哪一年 / 什么时候 / 哪个朝代": a year, a dynasty, a decade
 _TIME = re.compile(r"\d{4}\s*年|[夏商周秦汉晋隋唐宋元明清]朝|[秦汉隋唐宋元明清]代|\d+\s*世纪|\d+\s*年代")
@@ -297,22 +298,38 @@ def phrase_in(phrase: str, text: str) -> bool:
 def term_weights(q: Question, rarity: Callable[[str], float] | None = None) -> dict[str | tuple[str, ...], float]:
     """Longer and rarer terms weigh more: in this corpus 社区, 服务 and 治理 are in almost every
     paragraph, while 骑手 or 基金 decide whether a paragraph is about the question. A verb says
-    how a thing was done (推行, 设立), and reports vary it: half weight. Words of an "A或B" group
-    or a quoted name count with it, not again on their own."""
+    how a thing was done (推行, 设立), and reports vary it: half weight. Words of an "A或B" group,
+    an "X等Y" pair or a quoted name count with it, not again on their own. An item of an "A或B"
+    group also holds by its rarest word: a report's 长者食堂 is what "社区食堂或者助餐服务" asks for
+    (not so the kind of an "X等Y": 新就业群体's 就业 is not 外卖骑手)."""
     def weight(term: str) -> float:
         return min(len(term), 4) * (rarity(term) if rarity else 1.0) * (0.5 if term in q.verbs else 1.0)
 
-    phrases = [p for group in q.alternatives for p in group] + q.quoted
+    groups = q.alternatives + q.examples
+    phrases = [p for group in groups for p in group] + q.quoted
     rest = q.text
     for phrase in phrases:
         rest = rest.replace(phrase, " ")
     grouped = [t for t in q.terms if t not in rest and any(t in p for p in phrases)]
     weights: dict[str | tuple[str, ...], float] = {t: weight(t) for t in q.terms if t not in grouped}
-    for group in q.alternatives:
-        weights[tuple(normalise(p) for p in group)] = sum(weight(p) for p in group) / len(group)
+    for group in groups:
+        wordings = [normalise(p) for p in group]
+        if group in q.alternatives and rarity:
+            wordings += [w for p in wordings if (w := _rarest_word(p, rarity))]
+        weights[tuple(dict.fromkeys(wordings))] = sum(weight(p) for p in group) / len(group)
     for phrase in q.quoted:
         weights[normalise(phrase)] = max(4.0, sum(weights.values()))
     return weights
+
+
+def _rarest_word(phrase: str, rarity: Callable[[str], float]) -> str:
+    """The rarest word of a phrase of several (食堂 of 社区食堂), unless most paragraphs use it (服务
+    of 社区服务: a word in most of them says nothing about which one is meant)."""
+    words = [w for w in key_terms(phrase) if len(w) >= 2]
+    if len(words) < 2:
+        return ""
+    rarest = max(words, key=rarity)
+    return rarest if rarity(rarest) > IN_HALF_THE_PARAGRAPHS else ""
 
 
 def coverage(weights: dict[str | tuple[str, ...], float], text: str, before: str = "") -> float:

@@ -124,8 +124,10 @@ class Question:
     units: list[str] = field(default_factory=list)  # units a figure answering it may carry (元, 人, %)
     rates: list[tuple[str, ...]] = field(default_factory=list)  # "日均…": wordings of the rate a figure must have
     verbs: list[str] = field(default_factory=list)  # terms that are verbs (推行, 设立): how, not what
-    # "长者食堂、长者饭堂或老年食堂", "外卖骑手等新就业群体": any one of a group will do
+    # "长者食堂、长者饭堂或老年食堂": wordings of one thing, any one of which will do
     alternatives: list[list[str]] = field(default_factory=list)
+    # "外卖骑手等新就业群体": an example and its kind, either of which will do
+    examples: list[list[str]] = field(default_factory=list)
 
     @property
     def comparison(self) -> bool:
@@ -231,7 +233,7 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
         q.measure_terms, q.measure_context = _measure_terms(counted, q.terms)
         q.units = expected_units(counted)
         q.rates = [RATES[r] for r in RATES if r in text]
-    q.alternatives = _alternatives(text)
+    q.alternatives, q.examples = _alternatives(text)
     q.kind = kind_of(q)
     return q
 
@@ -629,10 +631,10 @@ def _members_asked(text: str) -> tuple[int, str] | None:
     return count, kind
 
 
-def _alternatives(text: str) -> list[list[str]]:
+def _alternatives(text: str) -> tuple[list[list[str]], list[list[str]]]:
     """Groups of wordings any one of which answers: the items of an "A、B或C" list (short noun
-    phrases), and "X等Y", where X is an example of Y."""
-    groups = []
+    phrases), and apart from them the pairs of "X等Y", where X is an example of Y."""
+    groups, examples = [], []
     for clause in re.split(r"[，,。？?！!；;：:（）()“”\"]", text):
         clause = re.sub(r"[/／]", "或", clause)  # "服务圈/生活圈"
         if "或" in clause:
@@ -647,8 +649,8 @@ def _alternatives(text: str) -> list[list[str]]:
         for m in re.finditer(r"([\u4e00-\u9fa5]{2,8})等([\u4e00-\u9fa5]{2,12})", clause if standalone else ""):
             example, kind = _tail(m.group(1), 4, verbs_stop=False), _noun_phrase(m.group(2))
             if example and kind and pos_tags(example)[-1][1].startswith("n"):  # an example is a thing
-                groups.append([example, kind])
-    return groups
+                examples.append([example, kind])
+    return groups, examples
 
 
 def _tail(text: str, length: int, verbs_stop: bool = True) -> str:

@@ -5,7 +5,7 @@ import pytest
 from langchain_core.documents import Document
 
 from rag.answer.compose import compose
-from rag.answer.evidence import FEATURES, MODEL_FILE, QUESTION_FEATURES, EvidenceModel, Shown, term_weights
+from rag.answer.evidence import FEATURES, MODEL_FILE, QUESTION_FEATURES, EvidenceModel, Shown, coverage, term_weights
 from rag.answer.question import analyse
 
 
@@ -37,6 +37,22 @@ def test_rare_terms_weigh_more_than_common_ones(real_index, places):
     q = analyse("哪些地方为外卖骑手等新就业群体提供服务？", places)
     weights = term_weights(q, rarity)
     assert weights[("外卖骑手", "新就业群体")] > weights["服务"]
+
+
+def test_an_alternative_holds_by_its_rarest_word(real_index, places):
+    """A report's 长者食堂 is what "社区食堂或者助餐服务" asks for; a word most paragraphs use (服务 of
+    社区服务) and the kind of an "X等Y" (新就业群体's 就业) do not stand for their phrase."""
+    rarity = real_index.bm25.rarity
+    q = analyse("哪些地方给老人搞了社区食堂或者助餐服务？", places)
+    weights = term_weights(q, rarity)
+    group = next(t for t in weights if isinstance(t, tuple))
+    assert set(group) == {"社区食堂", "助餐服务", "食堂", "助餐"}
+    assert coverage(weights, "建设长者食堂，打造舌尖上的幸福晚年") > 0
+    q = analyse("哪些地方把非遗融到社区治理或者社区服务里了？", places)
+    group = next(t for t in term_weights(q, rarity) if isinstance(t, tuple))
+    assert "社区治理" in group and not {"社区", "治理", "服务"} & set(group)
+    q = analyse("哪些地方为外卖骑手等新就业群体提供服务？", places)
+    assert set(next(t for t in term_weights(q, rarity) if isinstance(t, tuple))) == {"外卖骑手", "新就业群体"}
 
 
 def test_a_paraphrase_with_no_shared_word_is_answered(weigh):

@@ -13,13 +13,17 @@ def places(real_index):
     ("哪些地方建了长者食堂、长者饭堂或老年食堂？", [["长者食堂", "长者饭堂", "老年食堂"]]),
     ("哪些地方设立了社区基金、邻里基金或社区健康基金？", [["社区基金", "邻里基金", "社区健康基金"]]),
     ("哪些地方推行积分制，让居民或党员用服务换积分？", [["居民", "党员"]]),
-    ("哪些地方为外卖骑手等新就业群体提供服务？", [["外卖骑手", "新就业群体"]]),
+    ("哪些地方为外卖骑手等新就业群体提供服务？", []),  # an example and its kind: q.examples
     # two doings joined by 或 are not two names of one thing
     ("哪些地方为骑手提供服务或让他们参与治理？", []),
     ("莱阳市的信托制物业是怎么做的？", []),
 ])
 def test_alternatives(places, question, groups):
     assert analyse(question, places).alternatives == groups
+
+
+def test_an_example_and_its_kind_are_a_pair_apart_from_alternatives(places):
+    assert analyse("哪些地方为外卖骑手等新就业群体提供服务？", places).examples == [["外卖骑手", "新就业群体"]]
 
 
 def test_words_jieba_does_not_know_are_kept():
