@@ -140,6 +140,7 @@ _UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000
 _BIG = {"万": 10_000, "亿": 100_000_000}
 _CN_NUMBER = re.compile(r"[零〇一壹二两贰三叁四肆五伍六陆七柒八捌九玖十拾百佰千仟]+(?:[万亿][零〇一二两三四五六七八九十百千]*)*")
 # A figure with its multiplier and unit: 1.2万件, 93%, 4522人次, 3成.
+_ABOUT_BIG = re.compile(r"([上近数逾过])([万亿])(?=[余多]?[个名家项次处人户件位元])")
 FIGURE = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿)?\s*(%|％|成|[\u4e00-\u9fff]{0,2})")
 
 
@@ -177,10 +178,13 @@ def arabic_numbers(text: str) -> str:
         after = text[m.end():m.end() + 1]
         before = text[m.start() - 1:m.start()] if m.start() else ""
         if (value is None or not after or before in ("哪", "第", "某", "统", "唯", "同")
-                or not re.match(r"[个名家项次处成人户件位所条座支年倍%％万亿元场批类种本套间条届]", after)):
+                or not re.match(r"(?:[余多])?[个名家项次处成人户件位所条座支年倍%％万亿元场批类种本套间条届]",
+                                text[m.end():m.end() + 2])):
             return m.group(0)
         return str(value)
 
+    # an approximate figure: 上万人次, 近万人 (1万), 千余名 (1000余名)
+    text = _ABOUT_BIG.sub(lambda m: m.group(1) + "1" + m.group(2), text)
     return _CN_NUMBER.sub(repl, text)
 
 
