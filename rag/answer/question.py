@@ -717,7 +717,9 @@ def _measure_terms(text: str, terms: list[str]) -> tuple[list[str], list[str]]:
     before.sort(key=lambda t: text.rfind(t, 0, cue.start()))
     after = [t for t in terms if t in tail]
     qualifiers = _RATE_QUALIFIERS.findall(text)
-    counted = after[:2] or before[-1:]
+    # "接待多少人吃饭": people, as the unit says; what they do is in the reports' words (服务群众800多人次)
+    people = re.match(r"[个名位]?人(?!次)", tail) and not any(t in nouns for t in after)
+    counted = [] if people else after[:2] or before[-1:]
     context = [t for t in before[-2:] if t not in counted]
     counted = [t for t in counted if t not in _COUNT_WORDS]
     return list(dict.fromkeys(counted + qualifiers)), [t for t in context if t not in _COUNT_WORDS]

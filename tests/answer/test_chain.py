@@ -269,6 +269,11 @@ def test_who_a_report_does_not_name_is_not_answered_with_a_role(answerer, questi
     assert answerer.ask(question).refused
 
 
+def test_a_count_of_people_is_answered_whatever_they_are_said_to_do(answerer):
+    r = answerer.ask("金丰社区食堂一天能接待多少人吃饭？")  # the report: "日均服务群众800多人次"
+    assert not r.refused and r.answer.startswith("800")
+
+
 def test_a_before_word_outside_the_asking_clause_does_not_ask_for_the_figure_before(answerer):
     r = answerer.ask("汾阳把原来的专职网格员转成社区工作者，转了多少人？")
     assert not r.refused and "289" in r.answer

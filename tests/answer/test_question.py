@@ -59,6 +59,10 @@ def test_unknown_places_that_jieba_knows(places):
     ("龙文区镇街领导班子成员和村居两委干部一共挂钩了多少名重点乡贤？", ["重点", "乡贤"], ["村居", "干部"]),
     ("汕头市金丰社区“丰彩桑榆”品牌2025年以来服务老年人多少人次？", ["人次"], ["服务", "老年人"]),
     ("社区食堂日均服务多少人次？", ["人次", "日均"], ["食堂", "服务"]),
+    # people, as the unit says: what they do is in the reports' own words (服务群众800多人次)
+    ("金丰社区食堂一天能接待多少人吃饭？", [], ["社区", "食堂"]),
+    # …but what was done to a thing counted is asked: a sentence must say it (列为)
+    ("辽阳有多少个社区被列为软弱涣散的？", ["社区", "列为"], []),
 ])
 def test_what_a_figure_counts(places, question, counted, context):
     q = analyse(question, places)
