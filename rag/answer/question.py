@@ -753,7 +753,9 @@ _ASKS_FIGURE = re.compile(rf"多少|(?<![这那哪])几[{''.join(COUNT_UNITS)}�
 # A figure asked "per day" (日均) is not answered by a total: the sentence must say the same rate.
 RATES = {"日均": ("日均", "每天", "每日", "一天"), "每天": ("日均", "每天", "每日", "一天"), "每日": ("日均", "每天", "每日", "一天"),
          "每周": ("每周", "周均"), "每月": ("每月", "月均", "一个月"), "月均": ("每月", "月均", "一个月"),
-         "每年": ("每年", "年均", "一年", "全年"), "年均": ("每年", "年均", "一年", "全年"), "人均": ("人均", "每人")}
+         "每年": ("每年", "年均", "一年", "全年"), "年均": ("每年", "年均", "一年", "全年"), "人均": ("人均", "每人"),
+         **dict.fromkeys(("每平米", "一平米", "每平方米", "一平方米"),  # a price per area: "物业费一平米收多少钱"
+                         ("每平米", "一平米", "每平方米", "一平方米", "/平米", "/平方米"))}
 
 
 # Measure words that count the same things, which users and reports choose between: "多少条问题"

@@ -73,6 +73,7 @@ def test_number_question(answerer):
     "北京市是怎么推行信托制物业的？",  # a place with no article
     "莱阳市2023年的物业费收缴率是多少？",  # a year the documents do not give
     "汾阳市社区食堂日均服务多少人次？",  # a figure that sits next to real ones
+    "莱阳信托制物业那几个小区，物业费一平米收多少钱？",  # a price per area, beside 5000余平方米 and 12万余元
 ])
 def test_unanswerable_questions_are_refused(answerer, question):
     r = answerer.ask(question)

@@ -72,11 +72,14 @@ def test_a_named_practice_may_be_set_earlier_in_the_paragraph(weigh):
 
 
 def test_a_figure_of_another_kind_does_not_answer(weigh):
-    """多少钱 is not answered by a count, 日均 not by a total."""
+    """多少钱 is not answered by a count, 日均 not by a total, 一平米 not by a sum."""
     docs = [_doc("社区食堂累计服务居民超3万人次，建成2个社区食堂。", place="汾阳市")]
     for question in ("汾阳市社区食堂一顿饭多少钱？", "汾阳市社区食堂日均服务多少人次？"):
         q, _, evidence = weigh(question, docs)
         assert not evidence.answerable, question
+    docs = [_doc("社区食堂每年租金12万元，面积500平方米。", place="汾阳市")]
+    assert weigh("汾阳社区食堂每年租金多少钱？", docs)[2].answerable
+    assert not weigh("汾阳社区食堂租金一平米多少钱？", docs)[2].answerable
 
 
 def test_comparison_names_each_report_by_title(weigh):
