@@ -121,8 +121,9 @@ class Answerer(RunnableAnswerer):
         docs = self._retrieve(q, self._searched_for(query, notes), self._k(q))
         evidence = self.weigh(q, docs, query)
         # a question asking two things: each part is answered in turn, when the documents answer
-        # the whole or every part (the whole's figure filters are its first part's: "…几成？…营收多少")
-        parts = self._parts(q, question) if standalone == question and not evidence.clear else []
+        # the whole or every part (the whole's figure filters are its first part's: "…几成？…营收多少";
+        # a year may be one part's: "…收缴率到几成？…2025年营收多少")
+        parts = self._parts(q, question) if standalone == question and (not evidence.clear or q.years) else []
         if parts:
             part_docs = self._retrieve_parts(parts, docs)
             by_part = Evidence.of_parts([(pq, self.weigh(pq, part_docs, pquery)) for pq, pquery in parts])

@@ -778,9 +778,12 @@ def _counts_people(text: str) -> bool:
 def expected_units(text: str) -> list[str]:
     """The units a figure answering `text` may carry; [] when the question does not say:
     the measure word after 多少/几 ("多少块牌子" → 块), else the kind its cue names (多少钱 → 元)."""
-    for cue, units in _UNIT_CUES:
-        if cue.search(text) and units[0] in ("元", "%", "人次", "户"):
-            return list(units)
+    # a kind named: the one nearest the (first) asking word ("课程收入…各拿几成" asks 几成, not money)
+    ask = m.start() if (m := _NUMERIC_CUE.search(text)) else 0
+    named = [(min(abs(m.start() - ask) for m in cue.finditer(text)), i, units)
+             for i, (cue, units) in enumerate(_UNIT_CUES) if units[0] in ("元", "%", "人次", "户") and cue.search(text)]
+    if named:
+        return list(min(named)[2])
     m = _CLASSIFIER.search(text)
     if m:
         said = m.group(1)

@@ -108,6 +108,13 @@ def test_counted_in_measure_words_users_use(places):
     assert analyse("牛娘戏是哪个朝代兴起的？", places).asks_when
 
 
+def test_the_kind_of_figure_is_the_one_by_the_asking_word(places):
+    # 收入 is what the share is of; 几成 is what is asked
+    assert "%" in analyse("芝罘和罗定都把课程收入拿一部分回馈社区，两边各拿几成？", places).units
+    # two asks: the whole question's kind is its first part's (each part is weighed on its own)
+    assert analyse("金丰社区公司2025年营收多少？北区社区科技课收益拿几成回馈社区", places).units == ["元"]
+
+
 def test_a_fee_is_asked_in_money_and_a_count_with_ge_is_no_percentage(places):
     assert analyse("公益托管班每月收多少管理费？", places).units == ["元"]
     units = analyse("辽阳有多少个社区评上了五星？", places).units
