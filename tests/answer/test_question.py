@@ -45,6 +45,9 @@ def test_emphasis_and_pointing_are_no_content(places):
     # nor is pointing: no report writes "这种" or "那套", so as terms they only lowered every coverage
     q = analyse("街道大工委、社区大党委这套机制，还有“契约”那种共建，哪几个地方在弄？", places)
     assert not {"这套", "那种"} & set(q.terms) and "契约" in q.terms
+    # …nor the frame of a comparison or of when ("莱阳落实的时候选了几个社区")
+    q = analyse("莱阳和芝罘哪边带动就业的人多，两边各是多少？莱阳落实的时候选了几个社区？", places)
+    assert not {"哪边", "两边", "各是", "时候"} & set(q.terms)
 
 
 @pytest.mark.parametrize("question, wants", [
