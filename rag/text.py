@@ -16,8 +16,8 @@ FUNCTION_WORDS = frozenset(
     "工作 相关 具体 文档 资料 报道 根据 显示 提到 指出 介绍 他们 她们 它们 我们 这些 那些 之类 "
     "呢 吗 吧 啊 呀 哪 么 那 还 又 再 就 才 很 最 各 每 该 谁 关于 跟 起来 下去 出来 进来 上来".split())
 # What users type around a question: colloquial verbs and particles (啥, 咋, 弄, 整, 俺们),
-# hedges (差不多, 大概) and the frame of a question (哪些地方, 多少, 情况). None of it decides
-# which paragraph answers.
+# hedges (差不多, 大概), emphasis (到底, 专门), pointing (这种, 那套) and the frame of a question
+# (哪些地方, 多少, 情况, 哪边, 时候). None of it decides which paragraph answers.
 QUESTION_WORDS = frozenset(
     "哪些 地方 哪里 哪儿 哪个 哪家 哪几个 哪几 城市 地区 什么 如何 怎样 怎么 怎么样 多少 情况 做法 举措 办法 经验 "
     "分别 各自 不同 区别 报道 两篇 提到 介绍 有没有 是否 具体 主要 哪些地方 规模 数量 名称 内容 一共 总共 "
@@ -26,7 +26,9 @@ QUESTION_WORDS = frozenset(
     "到底 究竟 专门 特意 特地 一下 一些 有点 那边 这边 那儿 这儿 那里 这里 靠谱 咋回事 怎么回事 呗 嘛 哈 哦 喔 呐 "
     "请问 请 问下 问一下 想问 想知道 知道 了解 说说 讲讲 聊聊 告诉 一样 也有 还有 别的 其他 其它 除了 另外 "
     "搞了 弄了 整了 做了 干了 叫 叫做 叫啥 名字 是不是 有没 能不能 可不可以 怎么弄 怎么搞 那个 这个 那些 这次 那次 "
-    "哪边 两边 各是 何种 哪几种 叫啥名 个啥 多一点 比一比 时候 已经 那家 几成 几倍 几期 几年 这块 那块 一块 这事 这些事 那事 这种 那种 这类 那类 这套 那套 这一套 那一套 这帮 那帮 这么 那么 啥的 什么的 之类的 写材料 材料 那样 这样 一样 哪一年 哪年 "
+    "这块 那块 一块 这事 这些事 那事 啥的 什么的 之类的 写材料 材料 那样 这样 一样 哪一年 哪年 "
+    "这种 那种 这类 那类 这套 那套 这一套 那一套 这帮 那帮 这么 那么 那家 "
+    "哪边 两边 各是 何种 哪几种 叫啥名 个啥 多一点 比一比 时候 已经 几成 几倍 几期 几年 "
     "开始 哪些个 几部 几个 几项 几种 没有 了没 没呢 有吗 不是 或者 或是 还是 并且 而且 然后 以后 之后 后来".split())
 # Dropped from the words a document is indexed by (BM25); the index is built with this list,
 # so changing it means re-ingesting.
@@ -139,8 +141,9 @@ _DIGITS = {"零": 0, "〇": 0, "一": 1, "壹": 1, "二": 2, "两": 2, "贰": 2,
 _UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
 _BIG = {"万": 10_000, "亿": 100_000_000}
 _CN_NUMBER = re.compile(r"[零〇一壹二两贰三叁四肆五伍六陆七柒八捌九玖十拾百佰千仟]+(?:[万亿][零〇一二两三四五六七八九十百千]*)*")
-# A figure with its multiplier and unit: 1.2万件, 93%, 4522人次, 3成.
+# An approximate figure in words: 上万人次, 近万人 (written 1万 before the numerals are read).
 _ABOUT_BIG = re.compile(r"([上近数逾过])([万亿])(?=[余多]?[个名家项次处人户件位元])")
+# A figure with its multiplier and unit: 1.2万件, 93%, 4522人次, 3成.
 FIGURE = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿)?\s*(%|％|成|[\u4e00-\u9fff]{0,2})")
 
 
@@ -175,15 +178,13 @@ def arabic_numbers(text: str) -> str:
     only when a measure word or unit follows it, or it stands before 万/亿 with digits."""
     def repl(m: re.Match) -> str:
         value = chinese_to_int(m.group(0))
-        after = text[m.end():m.end() + 1]
+        after = text[m.end():m.end() + 2]  # a unit, or 余/多 and a unit (千余名 → 1000余名)
         before = text[m.start() - 1:m.start()] if m.start() else ""
-        if (value is None or not after or before in ("哪", "第", "某", "统", "唯", "同")
-                or not re.match(r"(?:[余多])?[个名家项次处成人户件位所条座支年倍%％万亿元场批类种本套间条届]",
-                                text[m.end():m.end() + 2])):
+        if (value is None or before in ("哪", "第", "某", "统", "唯", "同")
+                or not re.match(r"[余多]?[个名家项次处成人户件位所条座支年倍%％万亿元场批类种本套间条届]", after)):
             return m.group(0)
         return str(value)
 
-    # an approximate figure: 上万人次, 近万人 (1万), 千余名 (1000余名)
     text = _ABOUT_BIG.sub(lambda m: m.group(1) + "1" + m.group(2), text)
     return _CN_NUMBER.sub(repl, text)
 

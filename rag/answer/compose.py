@@ -167,7 +167,7 @@ def best_per_group(q: Question, cands: list[Candidate]) -> list[Candidate]:
 
 def _states_figure(q: Question, c: Candidate) -> int:
     """Whether the sentence states a figure of the kind asked, in digits outside a quoted name
-    (“千名党员进网格” names a campaign; "3981名在职党员" states a figure) and not a year: 2 beside
+    (“千名党员进网格” names a campaign; "3981名在职党员" states a figure) and not a year: 3 beside
     what the question counts and where (“融入415个网格” for 网格's 党员), 2 beside what it counts only
     ("5100余名社区党员…到社区报到"), 1 beside what it says was done ("带动就业…谁多": 带动700余名), else 0."""
     unquoted = QUOTED.sub("", c.sentence)

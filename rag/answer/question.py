@@ -779,8 +779,9 @@ def expected_units(text: str) -> list[str]:
     """The units a figure answering `text` may carry; [] when the question does not say:
     the measure word after 多少/几 ("多少块牌子" → 块), else the kind its cue names (多少钱 → 元)."""
     # a kind named: the one nearest the (first) asking word ("课程收入…各拿几成" asks 几成, not money)
-    ask = m.start() if (m := _NUMERIC_CUE.search(text)) else 0
-    named = [(min(abs(m.start() - ask) for m in cue.finditer(text)), i, units)
+    asking = _NUMERIC_CUE.search(text)
+    at = asking.start() if asking else 0
+    named = [(min(abs(hit.start() - at) for hit in cue.finditer(text)), i, units)
              for i, (cue, units) in enumerate(_UNIT_CUES) if units[0] in ("元", "%", "人次", "户") and cue.search(text)]
     if named:
         return list(min(named)[2])
