@@ -62,6 +62,10 @@ def _body(q: Question, evidence: Evidence, places: list[Candidate], shown: Shown
         in_order = sorted((c for c in cands if c.n == best.n), key=lambda c: best.doc.page_content.find(c.sentence))
         if len(in_order) > 1 and in_order[0] is best and in_order[1] not in chosen:
             chosen.append(in_order[1])
+        # "…信托账户管理…。同步建立…“五方监察人”制度": the next sentence goes on with the same measure
+        after = in_order[in_order.index(best) + 1:]
+        if after and _GOES_ON.match(after[0].sentence) and after[0] not in chosen:
+            chosen.append(after[0])
     for c in cands[1:]:
         if len(chosen) >= (shown.how if q.how else shown.fact):
             break
@@ -79,6 +83,10 @@ def _body(q: Question, evidence: Evidence, places: list[Candidate], shown: Shown
     chosen.sort(key=lambda c: (c.n, c.doc.page_content.find(c.sentence)))
     body = "\n".join(_line(c, with_place=(i == 0 or c.place != chosen[i - 1].place)) for i, c in enumerate(chosen))
     return f"{lead}\n{body}" if lead else body
+
+
+# how a report goes on with the measure just told
+_GOES_ON = re.compile(r"同步|同时|此外|另外|配套|并[同在将]")
 
 
 def _lead(q: Question, best: Candidate) -> str:

@@ -292,6 +292,8 @@ def test_a_before_word_outside_the_asking_clause_does_not_ask_for_the_figure_bef
     # 汾阳's count of 党员 does not say 网格 ("5100余名社区党员…到社区报到"); it still beats a count of
     # 部门工作人员 that does ("1991名公安、城管…下沉网格")
     ("汾阳跟吉州下沉网格的党员各有多少名", ["3981", "5100"]),
+    # "…信托账户管理…。同步建立…“五方监察人”制度…": a sentence that goes on with the measure is part of how
+    ("莱阳的信托制物业是咋运作的？", ["信托账户", "五方监察人"]),
     # "…创新建立“双向画像+双向画像”机制。" opens the paragraph; how it matches comes next
     ("吉州区双向画像怎么让党员人岗相适", ["五个维度"]),
 ])
