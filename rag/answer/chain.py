@@ -333,7 +333,7 @@ class Answerer(RunnableAnswerer):
     def _complete_list(self, evidence, docs, sources, answer, verdicts, notes):
         """A model may stop a list early: each place the evidence qualifies that its answer does
         not cite is added with its best sentence, as the extractive answer lists it."""
-        cited = {docs[n - 1].metadata["place"] for n in citations_in(answer) if 0 < n <= len(docs)}
+        cited = {d.metadata["place"] for d in _cited_docs(answer, docs)}
         missing = [c for c in evidence.places if c.place not in cited]
         if not missing:
             return answer, verdicts
@@ -348,7 +348,7 @@ class Answerer(RunnableAnswerer):
         allowed = {c.place for c in evidence.places}
         kept_lines, dropped = [], 0
         for line in answer.splitlines():
-            cited = [docs[n - 1] for n in citations_in(line) if 0 < n <= len(docs)]
+            cited = _cited_docs(line, docs)
             label = _LIST_LABEL.match(line)
             if cited and (not any(d.metadata["place"] in allowed for d in cited)
                           or label and not any(_names_place(label.group(1), d) for d in cited)):
@@ -506,6 +506,11 @@ def _citation(n: int, d: Document, with_score: bool = False) -> Citation:
     return Citation(n=n, id=m["id"], doc=m["doc"], article=m["article"], paragraph=m["paragraph"],
                     place=m["place"], place_full=m["place_full"], title=m["title"], text=d.page_content,
                     score=m.get("score") if with_score else None)
+
+
+def _cited_docs(text: str, docs: list[Document]) -> list[Document]:
+    """The paragraphs `text` cites by their [n], leaving out numbers no paragraph has."""
+    return [docs[n - 1] for n in citations_in(text) if 0 < n <= len(docs)]
 
 
 # "- 莱阳市（山东省烟台市莱阳市）：…": the place a line of a list puts first, as the prompt asks

@@ -14,6 +14,8 @@ from ..text import FIGURE, normalise
 from .evidence import CHANGED_TO, Candidate, Evidence, Shown, changed_to, default_model, person_named
 from .question import QUOTED, Question
 
+# how a report goes on with the measure it has just told: "同步建立…", "同时…", "并在…"
+_GOES_ON = re.compile(r"同步|同时|此外|另外|配套|并[同在将]")
 _NAME_IN_QUOTES = re.compile(r"[“\"「『]([^”\"」』]{2,20})[”\"」』]")
 # an organisation a report says was set up or brought in: "成立金邻社区服务有限公司", "引进辰坤社会工作服务中心"
 _ORGANISATION = re.compile(r"(?:成立|引进|引入|组建|注册|创办|培育)了?([\u4e00-\u9fa5]{2,14}?(?:有限公司|公司|服务中心|中心|协会|促进会"
@@ -83,10 +85,6 @@ def _body(q: Question, evidence: Evidence, places: list[Candidate], shown: Shown
     chosen.sort(key=lambda c: (c.n, c.doc.page_content.find(c.sentence)))
     body = "\n".join(_line(c, with_place=(i == 0 or c.place != chosen[i - 1].place)) for i, c in enumerate(chosen))
     return f"{lead}\n{body}" if lead else body
-
-
-# how a report goes on with the measure just told
-_GOES_ON = re.compile(r"同步|同时|此外|另外|配套|并[同在将]")
 
 
 def _lead(q: Question, best: Candidate) -> str:
