@@ -213,9 +213,7 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
         models = {r.place for start, r in found for m in _REFERENCE.finditer(text) if m.start(1) <= start < m.end(1)}
         q.places = [p for p in q.places if p not in models]
     place_words = list(aliases) + [r.written for r in q.readings] + q.unknown_places
-    unplaced = text
-    for word in sorted(set(r.written for r in q.readings) | set(q.unknown_places), key=len, reverse=True):
-        unplaced = re.sub(re.escape(word) + "[省市区县]?", " ", unplaced)  # 芩溪市 is no 溪市
+    unplaced = _without(text, [r.written for r in q.readings] + q.unknown_places)
     terms = key_terms(unplaced, place_words)
     if in_corpus:
         terms = list(dict.fromkeys(_with_prefix(_known_part(t, in_corpus), unplaced, in_corpus) for t in terms))
@@ -236,6 +234,14 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
     q.alternatives, q.examples = _alternatives(text)
     q.kind = kind_of(q)
     return q
+
+
+def _without(text: str, names: list[str]) -> str:
+    """`text` with every place name (and its suffix: 芩溪市 is no 溪市) blanked, overlapping ones
+    too: "青岛市北区" read as 青岛市 and 市北区 leaves neither 北区 nor 青岛, whichever is seen first."""
+    blank = {i for name in set(names) for m in re.finditer(re.escape(name) + "[省市区县]?", text)
+             for i in range(m.start(), m.end())}
+    return re.sub(r"\x00+", " ", "".join("\x00" if i in blank else ch for i, ch in enumerate(text)))
 
 
 @lru_cache(maxsize=1)

@@ -89,7 +89,7 @@ def contradicted_figures(body: str, sources: list[Source]) -> list[str]:
 
 def places_in(sentence: str, place_vocab: Iterable[str]) -> list[str]:
     text = normalise(strip_citations(sentence))
-    found = [p for p in sorted(set(place_vocab) | set(PROVINCES), key=len, reverse=True) if p in text]
+    found = [p for p in sorted(set(place_vocab) | set(PROVINCES), key=lambda p: (-len(p), p)) if p in text]
     # "烟台市芝罘区" also contains "芝罘区": keep only the longest mentions
     return [p for p in found if not any(p != q and p in q for q in found)]
 

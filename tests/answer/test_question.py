@@ -112,6 +112,12 @@ def test_a_misspelt_place_with_its_suffix_is_read_not_unknown(places):
     assert q.places == ["辽阳市"] and q.unknown_places == []
 
 
+def test_overlapping_place_names_leave_no_piece_behind(places):
+    # 青岛市 and 市北区 overlap: blanking one first used to leave 北区 or 青岛 as a term, by set order
+    q = analyse("青岛市北区的社区有没有搞类似幸福工坊的东西，带动了多少人就业", places)
+    assert set(q.unknown_places) == {"青岛市", "市北区"} and not {"北区", "青岛"} & set(q.terms)
+
+
 def test_a_zone_of_a_city_the_corpus_lacks_is_an_unknown_place(places):
     assert analyse("苏州工业园区的社区合伙人怎么运作？", places).unknown_places == ["苏州"]
 
