@@ -143,8 +143,19 @@ _BIG = {"万": 10_000, "亿": 100_000_000}
 _CN_NUMBER = re.compile(r"[零〇一壹二两贰三叁四肆五伍六陆七柒八捌九玖十拾百佰千仟]+(?:[万亿][零〇一二两三四五六七八九十百千]*)*")
 # An approximate figure in words: 上万人次, 近万人 (written 1万 before the numerals are read).
 _ABOUT_BIG = re.compile(r"([上近数逾过])([万亿])(?=[余多]?[个名家项次处人户件位元])")
-# A figure with its multiplier and unit: 1.2万件, 93%, 4522人次, 3成.
-FIGURE = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿)?\s*(%|％|成|[\u4e00-\u9fff]{0,2})")
+# A figure with its multiplier and unit: 1.2万件, 93%, 4522人次, 3成, 10多万人 (about 100000).
+FIGURE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:[余多来](?=[万亿]))?(万|亿)?\s*(%|％|成|[\u4e00-\u9fff]{0,2})")
+# What may follow a numeral that is a quantity (三个, 千余名): measure words and units.
+_QUANTITY_AFTER = re.compile(r"[余多来]?[个名家项次处成人户件位所条座支年倍%％万亿元场批类种本套间届]")
+# Units of time, area, money and things, for any numeral but 一: "一天", "一平米", "一块" are
+# the "per" of a rate ("一平米收多少钱") or a word (一块儿), "两万多块", "一百多平" are figures.
+_UNIT_AFTER = re.compile(r"[余多来]?(?:[岁天平亩块台辆期轮节层栋]|分钟|小时|钟头|公里)")
+# Figures said in words (a quarter of an hour, ninety-three percent), as reports write them.
+_SPOKEN = ((re.compile(r"[一1]刻钟"), "15分钟"), (re.compile(r"[两2]刻钟"), "30分钟"),
+           (re.compile(r"半(?:个)?(?:小时|钟头)"), "30分钟"))
+_PERCENT_WORDS = re.compile(r"百分之\s*(\d+(?:\.\d+)?)")
+_TENTHS = re.compile(r"(\d)成([\d一二三四五六七八九])(?![\d个名家人])")  # 九成三 → 93%
+_DECIMAL = re.compile(r"([零〇一二两三四五六七八九十]+)点([零〇一二三四五六七八九]+)(?=[万亿倍%成]|[余多]?[个名人元])")  # 一点二万 → 1.2万
 
 
 def chinese_to_int(text: str) -> int | None:
@@ -175,18 +186,28 @@ def number_value(text: str) -> int | None:
 def arabic_numbers(text: str) -> str:
     """Chinese numerals as digits where they are quantities (三个 → 3个, 九成 → 9成), leaving
     words that merely contain a numeral character (一起, 统一, 万家) alone: a numeral counts
-    only when a measure word or unit follows it, or it stands before 万/亿 with digits."""
+    only when a measure word or unit follows it, or it stands before 万/亿 with digits. Figures
+    said in words are written as reports write them: 一刻钟 → 15分钟, 百分之九十三 → 93%, 九成三 →
+    93%, 一点二万 → 1.2万."""
     def repl(m: re.Match) -> str:
         value = chinese_to_int(m.group(0))
-        after = text[m.end():m.end() + 2]  # a unit, or 余/多 and a unit (千余名 → 1000余名)
+        after = text[m.end():m.end() + 3]  # a unit, or 余/多/来 and a unit (千余名 → 1000余名)
         before = text[m.start() - 1:m.start()] if m.start() else ""
-        if (value is None or before in ("哪", "第", "某", "统", "唯", "同")
-                or not re.match(r"[余多]?[个名家项次处成人户件位所条座支年倍%％万亿元场批类种本套间条届]", after)):
+        if value is None or before in ("哪", "第", "某", "统", "唯", "同"):
             return m.group(0)
-        return str(value)
+        if before == "之" and text[m.start() - 3:m.start()] == "百分之":
+            return str(value)
+        if _QUANTITY_AFTER.match(after) or (m.group(0) != "一" and _UNIT_AFTER.match(after)):
+            return str(value)
+        return m.group(0)
 
+    for pattern, figure in _SPOKEN:
+        text = pattern.sub(figure, text)
+    text = _DECIMAL.sub(lambda m: f"{chinese_to_int(m.group(1))}.{''.join(str(_DIGITS[c]) for c in m.group(2))}", text)
     text = _ABOUT_BIG.sub(lambda m: m.group(1) + "1" + m.group(2), text)
-    return _CN_NUMBER.sub(repl, text)
+    text = _CN_NUMBER.sub(repl, text)
+    text = _PERCENT_WORDS.sub(lambda m: m.group(1) + "%", text)
+    return _TENTHS.sub(lambda m: f"{m.group(1)}{number_value(m.group(2))}%", text)
 
 
 def figure_values(text: str) -> list[float]:
