@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..schema import headline
-from ..text import FIGURE, normalise
+from ..text import FIGURE, NUMBER, normalise
 from .evidence import CHANGED_TO, Candidate, Evidence, Shown, changed_to, default_model, person_named
 from .question import QUOTED, Question
 
@@ -89,9 +89,9 @@ def _body(q: Question, evidence: Evidence, places: list[Candidate], shown: Shown
 
 def _lead(q: Question, best: Candidate) -> str:
     """"93%[1]。" for a figure question, "“幸福顾问团”[1]。" for a name question."""
-    if q.numeric:
+    if q.numeric:  # a bare number ("1" of "配备1至2名副书记" for "多久开一回会") says nothing by itself
         figure = figure_for(q, best.sentence)
-        return f"{figure}[{best.n}]。" if figure else ""
+        return f"{figure}[{best.n}]。" if figure and not NUMBER.fullmatch(figure) else ""
     if q.asks_person and (person := person_named(best.sentence)):
         return f"{person}[{best.n}]。"
     if q.asks_name:  # only when the sentence names one thing the question does not already say
@@ -135,11 +135,15 @@ def figure_for(q: Question, sentence: str) -> str:
     return _figure_text(found[0])
 
 
+# The unit written after a figure's number (and 万/亿): "5000余平方米", "93%", "4522人次", "30多".
+_UNIT_WORD = re.compile(r"[余多]?(?:平方米|平米|平方公里|公里|千米|米|分钟|小时|个月|人次|%|％|成"
+                        r"|课次|[个名家项次处人户件位所条座支元场批类种间套亩岁天年倍部台辆张棵块栋本期届起宗份篇节轮层])?")
+
+
 def _figure_text(m: re.Match) -> str:
-    unit = m.group(3) or ""
-    if unit and not re.fullmatch(r"%|％|成|[个名家项次处人户件位所条座支元场批类种间套亩岁天年倍万亿部台辆张棵块栋本期届]|人次|余[个名家项次处人户件位]|多", unit):
-        unit = unit[:1] if re.fullmatch(r"[个名家项次处人户件位所条座支元场批类种间套亩岁天年倍部台辆张棵块栋本期届]", unit[:1]) else ""
-    return f"{m.group(1)}{m.group(2) or ''}{unit}"
+    """The figure as written, with its unit: "5000余平方米", not "5000余平"."""
+    unit = _UNIT_WORD.match(m.string, m.end(2) if m.group(2) else m.end(1))
+    return f"{m.group(1)}{m.group(2) or ''}{unit.group(0)}"
 
 
 def grouped_lines(q: Question, cands: list[Candidate], floor: float) -> list[str]:

@@ -145,7 +145,7 @@ def verify_answer(answer: str, sources: dict[int, Source], place_vocab: Iterable
     kept: list[str] = []
     for line in answer.splitlines() or [answer]:
         line_out = []
-        prefix = re.match(r"^\s*(?:[-*•]|\d+[.、）)])\s*", line)
+        prefix = re.match(r"^\s*(?:[-*•]|\d+[.、）)](?!\d))\s*", line)  # not the "1." of "1.5公里"
         lead = prefix.group(0) if prefix else ""
         for sentence in split_sentences(line[len(lead):]):
             cited = [n for n in citations_in(sentence) if n in sources]

@@ -129,6 +129,28 @@ def test_the_figure_a_change_arrives_at(places):
     assert changed_to(q, "这些常住人口由城区原有的11个社区管辖") == ""
 
 
+@pytest.mark.parametrize("question, sentence, figure", [
+    ("莱阳清收了多大的公共用房？", "累计清收公共用房5000余平方米，追缴公共收益12万余元", "5000余平方米"),
+    ("金丰社区食堂一天接待多少人？", "日均服务群众800多人次", "800多人次"),
+    ("区屋社区服务半径有多远？", "服务半径延伸至1.5公里，覆盖人群扩大2.3倍", "1.5公里"),
+    ("今年化解了多少纠纷？", "今年以来共化解矛盾纠纷112起", "112起"),
+])
+def test_a_figure_is_shown_with_its_unit(places, question, sentence, figure):
+    from rag.answer.compose import figure_for
+
+    assert figure_for(analyse(question, places), sentence) == figure
+
+
+def test_a_bare_number_does_not_lead_an_answer(places):
+    """"多久开一回会" is not answered by the "1" of "配备1至2名副书记": no figure leads."""
+    from rag.answer.compose import _lead
+    from rag.answer.evidence import Candidate
+
+    q = analyse("罗定的大工委大党委多久开一回会", places)
+    best = Candidate(1, Document(page_content=""), "配备1至2名副书记、4至8名委员", {}, 1.0)
+    assert _lead(q, best) == ""
+
+
 def test_a_side_of_a_comparison_shows_a_second_sentence_the_model_finds_likely(weigh):
     """罗定's report states the mechanism in one sentence and the counts (21名, 72名) in the next:
     the second is shown because the fitted model finds it likely to answer, not because it

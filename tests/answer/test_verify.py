@@ -118,3 +118,12 @@ def test_uncited_claim_is_recited_or_removed(corpus):
 def test_split_sentences_keeps_markers_with_their_sentence():
     assert split_sentences("甲市做了A。[1]乙市做了B[2]。") == ["甲市做了A。[1]", "乙市做了B[2]。"]
     assert split_sentences("- 莱阳市：信托制物业[1]。\n- 芝罘区：幸福工坊[2]。") == ["- 莱阳市：信托制物业[1]。", "- 芝罘区：幸福工坊[2]。"]
+
+
+def test_a_figure_leading_a_line_is_no_list_number(corpus):
+    """"1.5公里[1]。" leads an answer: its "1." is a decimal, not the number of a list item."""
+    paragraphs, aliases = corpus
+    quyu = next(p for p in paragraphs if "服务半径延伸至1.5公里" in p.text)
+    fixed, verdicts = verify_answer("1.5公里[1]。\n1. 服务半径延伸至1.5公里[1]。", {1: source_of(quyu, aliases)}, aliases)
+    assert [v.verdict for v in verdicts] == ["supported", "supported"]
+    assert fixed == "1.5公里[1]。\n1. 服务半径延伸至1.5公里[1]。"
