@@ -141,9 +141,9 @@ _UNIT_WORD = re.compile(r"[余多]?(?:平方米|平米|平方公里|公里|千�
 
 
 def _figure_text(m: re.Match) -> str:
-    """The figure as written, with its unit: "5000余平方米", not "5000余平"."""
+    """The figure as written, with its unit: "5000余平方米", not "5000余平"; "80余万元", not "80万元"."""
     unit = _UNIT_WORD.match(m.string, m.end(2) if m.group(2) else m.end(1))
-    return f"{m.group(1)}{m.group(2) or ''}{unit.group(0)}"
+    return re.sub(r"\s+", "", m.string[m.start(1):unit.end()])
 
 
 def grouped_lines(q: Question, cands: list[Candidate], floor: float) -> list[str]:

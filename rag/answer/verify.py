@@ -19,7 +19,7 @@ from ..places import PROVINCES
 from ..schema import strip_suffix
 from ..text import citations_in, key_terms, normalise, numbers_in, split_sentences, strip_citations
 
-_FIGURE = re.compile(r"(\d+(?:\.\d+)?)\s*(%|万|亿|倍)")
+_FIGURE = re.compile(r"(\d+(?:\.\d+)?)\s*[余多]?\s*(%|万|亿|倍)")  # "80余万" is a figure of 万 too
 TERM_THRESHOLD = 0.5
 BIGRAM_THRESHOLD = 0.6
 

@@ -134,6 +134,7 @@ def test_the_figure_a_change_arrives_at(places):
     ("金丰社区食堂一天接待多少人？", "日均服务群众800多人次", "800多人次"),
     ("区屋社区服务半径有多远？", "服务半径延伸至1.5公里，覆盖人群扩大2.3倍", "1.5公里"),
     ("今年化解了多少纠纷？", "今年以来共化解矛盾纠纷112起", "112起"),
+    ("健康基金筹集了多少资金？", "由街道、村股份经济合作社、乡贤多方筹集资金80余万元", "80余万元"),
 ])
 def test_a_figure_is_shown_with_its_unit(places, question, sentence, figure):
     from rag.answer.compose import figure_for

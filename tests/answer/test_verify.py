@@ -127,3 +127,11 @@ def test_a_figure_leading_a_line_is_no_list_number(corpus):
     fixed, verdicts = verify_answer("1.5公里[1]。\n1. 服务半径延伸至1.5公里[1]。", {1: source_of(quyu, aliases)}, aliases)
     assert [v.verdict for v in verdicts] == ["supported", "supported"]
     assert fixed == "1.5公里[1]。\n1. 服务半径延伸至1.5公里[1]。"
+
+
+def test_an_approximate_figure_agrees_with_its_round_value(corpus):
+    """The paragraph says "筹集资金80余万元" and "2万多人次": "80万元" agrees with the first."""
+    paragraphs, aliases = corpus
+    fund = next(p for p in paragraphs if "筹集资金80余万元" in p.text)
+    assert check("东屿社区健康基金筹集资金80万元", [source_of(fund, aliases)], aliases).supported
+    assert not check("东屿社区健康基金筹集资金90万元", [source_of(fund, aliases)], aliases).supported
