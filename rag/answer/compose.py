@@ -10,13 +10,17 @@ from __future__ import annotations
 import re
 
 from ..schema import headline
-from ..text import FIGURE, NUMBER, normalise
+from ..text import FIGURE, NUMBER, normalise, pos_tags
 from .evidence import CHANGED_TO, Candidate, Evidence, Shown, changed_to, default_model, person_named
 from .question import QUOTED, Question
 
 # how a report goes on with the measure it has just told: "同步建立…", "同时…", "并在…"
 _GOES_ON = re.compile(r"同步|同时|此外|另外|配套|并[同在将]")
-_NAME_IN_QUOTES = re.compile(r"[“\"「『]([^”\"」』]{2,20})[”\"」』]")
+_NAME_IN_QUOTES = re.compile(r"[“\"「『]([^”\"」』]{2,20})[”\"」』]|《([^》]{2,40})》")  # a name, or a title
+# what a name question asks the name of: the nouns before 叫/名字 ("那个小程序叫啥" → 小程序), and
+# how many characters may stand between it and the name ("“泷州红 同心融”城市党建品牌")
+NEAR = 6
+_ASKS_NAME_OF = re.compile(r"([\u4e00-\u9fa5]{1,10}?)(?:的)?(?:全称|全名|名字|名称|名号)?(?:叫|是)(?:个)?(?:什么|啥)")
 # an organisation a report says was set up or brought in: "成立金邻社区服务有限公司", "引进辰坤社会工作服务中心"
 _ORGANISATION = re.compile(r"(?:成立|引进|引入|组建|注册|创办|培育)了?([\u4e00-\u9fa5]{2,14}?(?:有限公司|公司|服务中心|中心|协会|促进会"
                            r"|联合会|工作室|基金会|合作社))")
@@ -97,18 +101,50 @@ def _lead(q: Question, best: Candidate) -> str:
     if q.asks_name:  # only when the sentence names one thing the question does not already say
         names = _new_names(q, best.sentence)
         if names:
-            return f"“{names[0]}”[{best.n}]。"
+            return f"{names[0]}[{best.n}]。"
     return ""
 
 
 def _new_names(q: Question, sentence: str) -> list[str]:
-    """What `sentence` names that the question does not: an organisation it set up or brought in,
-    else its quoted name when it quotes only one (several are a list, not the answer)."""
-    organisations = [n for n in dict.fromkeys(_ORGANISATION.findall(sentence)) if n not in q.text]
+    """What `sentence` names that the question does not, as it writes it (“幸福顾问团”, 《…方案》).
+    When the question says what it asks the name of (小程序, 牛娘戏, 品牌), only a name written
+    just before that word ("“掌上金丰”小程序", "“泷州红 同心融”城市党建品牌"), right after it
+    ("牛娘戏《彩凤还巢》") or ending with it (《…工程方案》), or for an organisation asked (机构, 企业) one the sentence says was set up
+    or brought in whose name has the characters of the question's other words ("社工机构":
+    辰坤社会工作服务中心; not for "餐饮企业"): the other names of the sentence are of other things.
+    Else an organisation set up or brought in, else its quoted name when it quotes only one
+    (several are a list, not the answer)."""
+    organisations = [(m.start(), m.end(), f"“{m.group(1)}”") for m in _ORGANISATION.finditer(sentence)
+                     if m.group(1) not in q.text]
+    quoted = [(m.start(), m.end(), m.group(0)) for m in _NAME_IN_QUOTES.finditer(sentence)
+              if (m.group(1) or m.group(2)) not in q.text]
+    kind = asked_name_of(q.text)
+    if kind:
+        forms = {kind, kind[-2:]} if len(kind) > 2 else {kind}
+        near = [name for start, end, name in organisations + quoted
+                if any(f in sentence[end:end + len(f) + NEAR] or sentence[:start].endswith(f)
+                       or name.strip("“”《》").endswith(f) for f in forms)]
+        if kind.endswith(("机构", "组织", "单位", "企业", "公司")):
+            modifier = [w for w, _ in pos_tags(kind[:-2])]
+            near += [name for _, _, name in organisations if not modifier or any(set(w) <= set(name) for w in modifier)]
+        return list(dict.fromkeys(near))[:1]
     if organisations:
-        return organisations[:1]
-    quoted = [n for n in dict.fromkeys(_NAME_IN_QUOTES.findall(sentence)) if n not in q.text]
-    return quoted if len(quoted) == 1 else []
+        return [organisations[0][2]]
+    names = list(dict.fromkeys(name for _, _, name in quoted))
+    return names if len(names) == 1 else []
+
+
+def asked_name_of(question: str) -> str:
+    """The thing a name question asks the name of: "那个小程序叫啥" → 小程序; "" when it does not say."""
+    m = _ASKS_NAME_OF.search(question)
+    if not m:
+        return ""
+    nouns = ""
+    for word, flag in reversed(pos_tags(m.group(1))):
+        if not (flag.startswith("n") and flag != "ns" or flag in ("vn", "j") or (nouns and flag == "a")) or word in ("名字", "名称"):
+            break  # (an adjective before the nouns belongs to them: 小程序)
+        nouns = word + nouns
+    return nouns if len(nouns) >= 2 else ""
 
 
 def figure_for(q: Question, sentence: str) -> str:

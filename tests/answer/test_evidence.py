@@ -152,6 +152,29 @@ def test_a_bare_number_does_not_lead_an_answer(places):
     assert _lead(q, best) == ""
 
 
+_POINTS = ("制定《金丰社区积分制管理工作制度》，将志愿服务等8类社区事务量化赋分，动员“社区合伙人”提供兑换物品和服务，"
+           "开办“党群积分超市”，开发“掌上金丰”小程序，推行“服务换积分、积分兑礼物（服务）”模式")
+_CANTEEN = ("成立金邻社区服务有限公司，由社区党委书记担任法人，通过“公益+低偿+市场”的模式，引进专业餐饮企业运营社区食堂，"
+            "满足居民“平价高质”的用餐需求")
+
+
+@pytest.mark.parametrize("question, sentence, lead", [
+    ("汕头金丰 积分 小程序叫啥", _POINTS, "“掌上金丰”"),
+    ("岑溪社区广场上演的那出牛娘戏叫什么名字？", "甘冲社区的露天广场上，牛娘戏《彩凤还巢》正唱到动情处", "《彩凤还巢》"),
+    ("汕头金丰社区成立的社区社会企业叫什么名字？", _CANTEEN, "“金邻社区服务有限公司”"),
+    ("那家餐饮企业叫啥名字？", _CANTEEN, ""),  # 金邻 is the community's company, not the caterer
+    ("罗定城市党建品牌叫什么", "不断擦亮“泷州红 同心融”城市党建品牌，构建共建共治共享的城市基层治理新格局", "“泷州红 同心融”"),
+    ("莱阳幸福共营那个工程方案叫啥名", "印发《“红润梨乡·幸福共营”工程方案》，配套出台5项制度", "《“红润梨乡·幸福共营”工程方案》"),
+])
+def test_a_name_question_leads_with_a_name_of_the_kind_asked(places, question, sentence, lead):
+    """"…小程序叫啥" is answered by the name written by 小程序, not by the sentence's other names."""
+    from rag.answer.compose import _lead
+    from rag.answer.evidence import Candidate
+
+    got = _lead(analyse(question, places), Candidate(1, Document(page_content=sentence), sentence, {}, 1.0))
+    assert got == (f"{lead}[1]。" if lead else "")
+
+
 def test_a_side_of_a_comparison_shows_a_second_sentence_the_model_finds_likely(weigh):
     """罗定's report states the mechanism in one sentence and the counts (21名, 72名) in the next:
     the second is shown because the fitted model finds it likely to answer, not because it
