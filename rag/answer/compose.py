@@ -17,10 +17,11 @@ from .question import QUOTED, Question
 # how a report goes on with the measure it has just told: "同步建立…", "同时…", "并在…"
 _GOES_ON = re.compile(r"同步|同时|此外|另外|配套|并[同在将]")
 _NAME_IN_QUOTES = re.compile(r"[“\"「『]([^”\"」』]{2,20})[”\"」』]|《([^》]{2,40})》")  # a name, or a title
-# what a name question asks the name of: the nouns before 叫/名字 ("那个小程序叫啥" → 小程序), and
-# how many characters may stand between it and the name ("“泷州红 同心融”城市党建品牌")
-NEAR = 6
+# what a name question asks the name of: the nouns before 叫/名字 ("那个小程序叫啥" → 小程序)
 _ASKS_NAME_OF = re.compile(r"([\u4e00-\u9fa5]{1,10}?)(?:的)?(?:全称|全名|名字|名称|名号)?(?:叫|是)(?:个)?(?:什么|啥)")
+# how many characters may stand between a name and the word for its kind after it
+# ("“泷州红 同心融”城市党建品牌": 城市党建 between the name and 品牌)
+NEAR = 6
 # an organisation a report says was set up or brought in: "成立金邻社区服务有限公司", "引进辰坤社会工作服务中心"
 _ORGANISATION = re.compile(r"(?:成立|引进|引入|组建|注册|创办|培育)了?([\u4e00-\u9fa5]{2,14}?(?:有限公司|公司|服务中心|中心|协会|促进会"
                            r"|联合会|工作室|基金会|合作社))")
@@ -107,13 +108,14 @@ def _lead(q: Question, best: Candidate) -> str:
 
 def _new_names(q: Question, sentence: str) -> list[str]:
     """What `sentence` names that the question does not, as it writes it (“幸福顾问团”, 《…方案》).
-    When the question says what it asks the name of (小程序, 牛娘戏, 品牌), only a name written
+
+    When the question says what it asks the name of (小程序, 牛娘戏, 品牌): only a name written
     just before that word ("“掌上金丰”小程序", "“泷州红 同心融”城市党建品牌"), right after it
-    ("牛娘戏《彩凤还巢》") or ending with it (《…工程方案》), or for an organisation asked (机构, 企业) one the sentence says was set up
-    or brought in whose name has the characters of the question's other words ("社工机构":
-    辰坤社会工作服务中心; not for "餐饮企业"): the other names of the sentence are of other things.
-    Else an organisation set up or brought in, else its quoted name when it quotes only one
-    (several are a list, not the answer)."""
+    ("牛娘戏《彩凤还巢》") or ending with it (《…工程方案》); for an organisation asked (机构, 企业),
+    also one the sentence says was set up or brought in whose name has the characters of one of
+    the question's other words ("社工机构": 辰坤社会工作服务中心; not "餐饮企业": 金邻社区服务有限公司).
+    The sentence's other names are of other things. When it does not say: an organisation set up
+    or brought in, else the quoted name when the sentence quotes only one (several are a list)."""
     organisations = [(m.start(), m.end(), f"“{m.group(1)}”") for m in _ORGANISATION.finditer(sentence)
                      if m.group(1) not in q.text]
     quoted = [(m.start(), m.end(), m.group(0)) for m in _NAME_IN_QUOTES.finditer(sentence)
