@@ -195,9 +195,8 @@ def arabic_numbers(text: str) -> str:
         before = text[m.start() - 1:m.start()] if m.start() else ""
         if value is None or before in ("哪", "第", "某", "统", "唯", "同"):
             return m.group(0)
-        if before == "之" and text[m.start() - 3:m.start()] == "百分之":
-            return str(value)
-        if _QUANTITY_AFTER.match(after) or (m.group(0) != "一" and _UNIT_AFTER.match(after)):
+        if (_QUANTITY_AFTER.match(after) or (m.group(0) != "一" and _UNIT_AFTER.match(after))
+                or text[:m.start()].endswith("百分之")):
             return str(value)
         return m.group(0)
 

@@ -17,8 +17,6 @@ from .question import QUOTED, Question
 # how a report goes on with the measure it has just told: "同步建立…", "同时…", "并在…"
 _GOES_ON = re.compile(r"同步|同时|此外|另外|配套|并[同在将]")
 _NAME_IN_QUOTES = re.compile(r"[“\"「『]([^”\"」』]{2,20})[”\"」』]|《([^》]{2,40})》")  # a name, or a title
-# what a name question asks the name of: the nouns before 叫/名字 ("那个小程序叫啥" → 小程序)
-_ASKS_NAME_OF = re.compile(r"([\u4e00-\u9fa5]{1,10}?)(?:的)?(?:全称|全名|名字|名称|名号)?(?:叫|是)(?:个)?(?:什么|啥)")
 # how many characters may stand between a name and the word for its kind after it
 # ("“泷州红 同心融”城市党建品牌": 城市党建 between the name and 品牌)
 NEAR = 6
@@ -120,7 +118,7 @@ def _new_names(q: Question, sentence: str) -> list[str]:
                      if m.group(1) not in q.text]
     quoted = [(m.start(), m.end(), m.group(0)) for m in _NAME_IN_QUOTES.finditer(sentence)
               if (m.group(1) or m.group(2)) not in q.text]
-    kind = asked_name_of(q.text)
+    kind = q.name_of
     if kind:
         forms = {kind, kind[-2:]} if len(kind) > 2 else {kind}
         near = [name for start, end, name in organisations + quoted
@@ -134,19 +132,6 @@ def _new_names(q: Question, sentence: str) -> list[str]:
         return [organisations[0][2]]
     names = list(dict.fromkeys(name for _, _, name in quoted))
     return names if len(names) == 1 else []
-
-
-def asked_name_of(question: str) -> str:
-    """The thing a name question asks the name of: "那个小程序叫啥" → 小程序; "" when it does not say."""
-    m = _ASKS_NAME_OF.search(question)
-    if not m:
-        return ""
-    nouns = ""
-    for word, flag in reversed(pos_tags(m.group(1))):
-        if not (flag.startswith("n") and flag != "ns" or flag in ("vn", "j") or (nouns and flag == "a")) or word in ("名字", "名称"):
-            break  # (an adjective before the nouns belongs to them: 小程序)
-        nouns = word + nouns
-    return nouns if len(nouns) >= 2 else ""
 
 
 def figure_for(q: Question, sentence: str) -> str:

@@ -28,6 +28,8 @@ _FIGURE = re.compile(r"多少|(?<!哪)几[十百千万]?[个名家项次处成�
                      r"|收缴率|化解率|覆盖率|数量|规模|金额|面积|人次|多大|多长|多高|多远|多久|多少钱"
                      r"|" + _MORE.pattern)
 _HOW = re.compile(r"如何|怎样|怎么|咋|哪些做法|什么做法|哪些举措|什么举措|什么办法|哪些办法|什么经验|啥办法|啥招|什么招|啥做法|怎么弄|步骤|流程|啥机制|什么机制|靠啥|靠什么|啥路子|什么路子")
+# what a name question asks the name of: the words before 叫/名字 ("那个小程序叫啥")
+_ASKS_NAME_OF = re.compile(r"([\u4e00-\u9fa5]{1,10}?)(?:的)?(?:全称|全名|名字|名称|名号)?(?:叫|是)(?:个)?(?:什么|啥)")
 _NAME = re.compile(r"叫什么|叫啥|什么名字|啥名|名称|称作|叫做什么|什么品牌|什么称号|什么牌子|起了个")
 # Offices a report names people by, and users ask them by ("党委书记叫啥名字").
 OFFICES = ("书记", "主任", "负责人", "会长", "社长", "队长", "站长", "院长", "局长", "组长", "部长", "市长", "区长", "县长", "镇长",
@@ -97,6 +99,7 @@ class Question:
     numeric: bool = False
     how: bool = False
     asks_name: bool = False
+    name_of: str = ""  # what a name question asks the name of: "那个小程序叫啥" → 小程序 ("" unsaid)
     asks_person: bool = False  # "书记叫啥名字": only a sentence that names a person answers it
     # "具体是哪6类", "那3个人文型的具体是哪几个社区": the members of a set, as (how many, of what):
     # only a sentence that lists that many answers it, not one that counts them
@@ -158,6 +161,7 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
     q.numeric = bool(_FIGURE.search(text))
     q.how = bool(_HOW.search(text)) and not q.numeric
     q.asks_name = bool(_NAME.search(text))
+    q.name_of = _name_of(text) if q.asks_name else ""
     q.asks_person = bool(_PERSON_NAME.search(text))
     q.members = _members_asked(text)
     q.per_article = bool(_PER_ARTICLE.search(text))
@@ -657,6 +661,19 @@ def _alternatives(text: str) -> tuple[list[list[str]], list[list[str]]]:
             if example and kind and pos_tags(example)[-1][1].startswith("n"):  # an example is a thing
                 examples.append([example, kind])
     return groups, examples
+
+
+def _name_of(text: str) -> str:
+    """The nouns before 叫/名字 in a name question: "那个小程序叫啥" → 小程序; "" when it does not say."""
+    m = _ASKS_NAME_OF.search(text)
+    if not m:
+        return ""
+    nouns = ""
+    for word, flag in reversed(pos_tags(m.group(1))):
+        if not (flag.startswith("n") and flag != "ns" or flag in ("vn", "j") or (nouns and flag == "a")) or word in ("名字", "名称"):
+            break  # (an adjective before the nouns belongs to them: 小程序)
+        nouns = word + nouns
+    return nouns if len(nouns) >= 2 else ""
 
 
 def _tail(text: str, length: int, verbs_stop: bool = True) -> str:
