@@ -122,11 +122,13 @@ class Answerer(RunnableAnswerer):
         evidence = self.weigh(q, docs, query)
         # a question asking two things: each part is answered in turn, when the documents answer
         # the whole or every part (the whole's figure filters are its first part's: "…几成？…营收多少";
-        # a year may be one part's: "…收缴率到几成？…2025年营收多少")
-        parts = self._parts(q, question) if standalone == question and (not evidence.clear or q.years) else []
+        # a year may be one part's: "…收缴率到几成？…2025年营收多少"; the whole's closest sentences
+        # may answer neither ask: "治理剧编了几部？小区党支部建了多少个？")
+        parts = self._parts(q, question) if standalone == question else []
         if parts:
-            part_docs = self._retrieve_parts(parts, docs)
-            by_part = Evidence.of_parts([(pq, self.weigh(pq, part_docs, pquery)) for pq, pquery in parts])
+            part_docs, own = self._retrieve_parts(parts, docs)
+            by_part = Evidence.of_parts([(pq, self.weigh(pq, mine, pquery).numbered_in(part_docs))
+                                         for (pq, pquery), mine in zip(parts, own)])
             if evidence.answerable or all(e.answerable for _, e in by_part.parts):
                 docs, evidence = part_docs, by_part
                 notes += [f"问题中的“{pq.text}”在文档中没有找到答案" for pq, e in evidence.parts if not e.answerable]
@@ -277,15 +279,19 @@ class Answerer(RunnableAnswerer):
             parts.append((part, query))
         return parts
 
-    def _retrieve_parts(self, parts: list[tuple[Question, str]], docs: list[Document]) -> list[Document]:
-        """`docs` (the whole question's), then what each part retrieves of its own."""
-        docs, seen = list(docs), {d.id for d in docs}
+    def _retrieve_parts(self, parts: list[tuple[Question, str]],
+                        docs: list[Document]) -> tuple[list[Document], list[list[Document]]]:
+        """`docs` (the whole question's), then what each part retrieves of its own; and each
+        part's own ranking, on which its evidence is weighed (its ranks and BM25 scores are the
+        part's, not the whole question's)."""
+        docs, seen, own = list(docs), {d.id for d in docs}, []
         for part, query in parts:
-            for d in self._retrieve(part, query, self._k(part)):
+            own.append(self._retrieve(part, query, self._k(part)))
+            for d in own[-1]:
                 if d.id not in seen:
                     seen.add(d.id)
                     docs.append(d)
-        return docs
+        return docs, own
 
     def _retrieve(self, q: Question, query: str, k: int) -> list[Document]:
         """A comparison of places, "X在两篇报道里…" or "广东省有哪些地方…" also gets the best

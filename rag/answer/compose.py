@@ -12,7 +12,7 @@ import re
 from ..schema import headline
 from ..text import FIGURE, NUMBER, normalise, pos_tags
 from .evidence import CHANGED_TO, Candidate, Evidence, Shown, changed_to, default_model, person_named
-from .question import QUOTED, Question
+from .question import QUOTED, Question, holds_measure
 
 # how a report goes on with the measure it has just told: "同步建立…", "同时…", "并在…"
 _GOES_ON = re.compile(r"同步|同时|此外|另外|配套|并[同在将]")
@@ -20,6 +20,8 @@ _NAME_IN_QUOTES = re.compile(r"[“\"「『]([^”\"」』]{2,20})[”\"」』]|
 # how many characters may stand between a name and the word for its kind after it
 # ("“泷州红 同心融”城市党建品牌": 城市党建 between the name and 品牌)
 NEAR = 6
+# what `_line` puts before a sentence: "- 莱阳市（山东省烟台市莱阳市）《标题》："
+_WHO_PREFIX = re.compile(r"^(?:- )?[\u4e00-\u9fa5]{2,12}(?:（[\u4e00-\u9fa5]+）)?(?:《[^》]+》)?：")
 # an organisation a report says was set up or brought in: "成立金邻社区服务有限公司", "引进辰坤社会工作服务中心"
 _ORGANISATION = re.compile(r"(?:成立|引进|引入|组建|注册|创办|培育)了?([\u4e00-\u9fa5]{2,14}?(?:有限公司|公司|服务中心|中心|协会|促进会"
                            r"|联合会|工作室|基金会|合作社))")
@@ -33,10 +35,14 @@ def compose(q: Question, evidence: Evidence, places: list[Candidate] | None = No
     shown = shown or default_model().shown
     lines = [f"{r}：" for r in q.read_as()]
     if evidence.parts:  # "…营收多少？…拿几成": each part answered in turn, a sentence said once
+        said: set[str] = set()
         for part, part_evidence in evidence.parts:
             if part_evidence.answerable:
-                lines += [line for line in _body(part, part_evidence, part_evidence.places, shown).splitlines()
-                          if line not in lines]
+                for line in _body(part, part_evidence, part_evidence.places, shown).splitlines():
+                    sentence = _WHO_PREFIX.sub("", line)  # with or without its place before it
+                    if sentence not in said:
+                        said.add(sentence)
+                        lines.append(line)
         return "\n".join(lines)
     return "\n".join(lines + [_body(q, evidence, places or [], shown)])
 
@@ -138,7 +144,9 @@ def figure_for(q: Question, sentence: str) -> str:
     """The figure of `sentence` that answers: the one by the counted thing (人次, 户, %) if the
     question names it, else the first; as written, with its multiplier and unit."""
     text = normalise(sentence)
-    found = [m for m in FIGURE.finditer(text) if not re.fullmatch(r"(19|20)\d{2}", m.group(1)) or m.group(3) != "年"]
+    # a year dates, it counts nothing (FIGURE's unit is two characters: "2025年以来" → 年以)
+    found = [m for m in FIGURE.finditer(text)
+             if not (re.fullmatch(r"(19|20)\d{2}", m.group(1)) and (m.group(3) or "").startswith("年"))]
     if not found:
         return ""
     of_kind = [m for m in found if any((m.group(2) or "") + (m.group(3) or "") == u or (m.group(3) or "").startswith(u)
@@ -209,7 +217,7 @@ def _states_figure(q: Question, c: Candidate) -> int:
         return 0
     if c.features.get("measure_found", 0.0) > 0:
         return 3
-    if q.measure_terms and all(t in unquoted for t in q.measure_terms):
+    if q.measure_terms and all(holds_measure(t, unquoted) for t in q.measure_terms):
         return 2
     return 1 if any(v in unquoted for v in q.verbs) else 0
 

@@ -26,14 +26,16 @@ from langchain_core.documents import Document
 
 from ..sentences import scored_sentences
 from ..text import FIGURE, arabic_numbers, figure_values, in_dictionary, key_terms, normalise, number_value, pos_tags
-from .question import OFFICES, QUOTED, Question, names_other_locality
+from .question import OFFICES, QUOTED, Question, holds_measure, names_other_locality
 
 MODEL_FILE = Path(__file__).with_name("evidence_model.json")
 IN_HALF_THE_PARAGRAPHS = 1 + math.log(2)  # the rarity (rag.lexical: 1 + ln(rows / df)) of a word in half the rows
 _COMPARES = re.compile(r"相比|比较|对比|比起|比一比|区别|差别|不一样|异同|谁[更多少快好]")
 # what answers "哪一年 / 什么时候 / 哪个朝代": a year, a dynasty, a decade
 _TIME = re.compile(r"\d{4}\s*年|[夏商周秦汉晋隋唐宋元明清]朝|[秦汉隋唐宋元明清]代|\d+\s*世纪|\d+\s*年代")
-_A_MONTH = re.compile(r"\d{1,2}\s*月")  # what answers "几月份"
+# what answers "几月份", "几号", "哪天": a month, a day of the month or of the week ("每月第一个星期五")
+_A_YEAR = re.compile(r"(?:19|20)\d{2}\s*年")
+_A_DAY = re.compile(r"\d{1,2}\s*[月日号]|星期[一二三四五六日天]|礼拜[一二三四五六日天]|周[一二三四五六日末]")
 _QUALIFIER_BEFORE = re.compile(r"之前|以前|此前|原来|原先|起初|最初")
 # what a figure a change arrives at follows: "调整为19个", "提升至93%", "从3万多人变为1万人"
 CHANGED_TO = re.compile(r"(?:为|到|至|成)\s*$")
@@ -167,6 +169,13 @@ class Evidence:
     clear: bool = False
     # a question asking two things: each part with its own evidence, answered one after the other
     parts: list[tuple[Question, Evidence]] = field(default_factory=list)
+
+    def numbered_in(self, docs: list[Document]) -> Evidence:
+        """The same evidence, its candidates cited by their paragraphs' places in `docs`."""
+        at = {d.id: n for n, d in enumerate(docs, start=1)}
+        for c in self.candidates + [c for c in self.places if c not in self.candidates]:
+            c.n = at[c.doc.id]
+        return self
 
     @classmethod
     def of_parts(cls, parts: list[tuple[Question, Evidence]]) -> Evidence:
@@ -452,8 +461,8 @@ class EvidenceScorer:
         candidates = self.candidates(q, query_vector, pool)
         if q.asks_when:
             candidates = [c for c in candidates if _TIME.search(c.sentence)]
-        if q.asks_month:
-            candidates = [c for c in candidates if _A_MONTH.search(c.sentence)]
+        if q.asks_day:
+            candidates = [c for c in candidates if _A_DAY.search(c.sentence)]
         if q.numeric:  # a "多少" question is answered by a sentence with a figure in it
             candidates = [c for c in candidates if not c.features.get("figure_missing")]
         if q.units:  # "多少钱" is not answered by a count of people: a figure of the kind asked
@@ -515,11 +524,11 @@ def _articles_naming(pool: list[tuple[int, Document]], quoted: list[str], every:
 def _figure_features(q: Question, sentence: str) -> dict[str, float]:
     if not q.numeric and not q.figures:
         return {"figure_missing": 0.0, "figure_matches": 0.0, "measure_found": 0.0, "unit_found": 0.0}
-    has_figure = bool(_HAS_FIGURE.search(normalise(sentence)))
+    has_figure = bool(_HAS_FIGURE.search(_A_YEAR.sub("", normalise(sentence))))  # "2025年以来" counts nothing
     text = arabic_numbers(normalise(sentence))
     values = figure_values(text)
     matches = any(abs(v - f) <= 0.1 * max(abs(f), 1.0) for f in q.figures for v in values)
-    measure = bool(q.measure_terms) and all(t in text for t in q.measure_terms) and (
+    measure = bool(q.measure_terms) and all(holds_measure(t, text) for t in q.measure_terms) and (
         not q.measure_context or any(t in text for t in q.measure_context))
     unit = bool(q.units) and any(re.search(rf"\d\s*(?:余|多)?(?:万|亿)?(?:余|多)?{re.escape(u)}", text) for u in q.units)
     return {"figure_missing": float(q.numeric and not has_figure), "figure_matches": float(matches),

@@ -37,9 +37,11 @@ OFFICES = ("书记", "主任", "负责人", "会长", "社长", "队长", "站�
 # "党委书记叫啥名字": a person's name is asked for (a role does not answer it; "法人是谁来当的" does
 # not ask a name and is answered by a role)
 _AUTHORS = ("编剧", "作者", "导演", "作词", "作曲", "创作者", "设计者", "主创")
+# offices reports fill with another office ("由社区党委书记担任法人"): "法人是谁" is answered by it
+_HELD_BY_AN_OFFICE = ("法人", "负责人")
 _PERSON_NAME = re.compile(rf"(?:{'|'.join(OFFICES + _AUTHORS + ('带头人', '领头人'))})(?:是|的)?"
                           r"(?:(?:叫|姓)(?:啥|什么)(?:名字|名)?|名字|姓名|全名)"
-                          rf"|(?:{'|'.join(OFFICES + _AUTHORS + ('带头人', '领头人'))})是谁(?=[？?。，,！!]|$)"
+                          rf"|(?!{'|'.join(_HELD_BY_AN_OFFICE)})(?:{'|'.join(OFFICES + _AUTHORS + ('带头人', '领头人'))})是谁(?=[？?。，,！!]|$)"
                           r"|谁(?:编|写|创作|导演|作词|作曲|设计)的")
 # "后来调成了几个", "弄了之后收缴率多少": the figure after a change is asked for, not the one before
 _AFTER_CHANGE = re.compile(r"后来|之后|以后|调成|调整[成为到后]|变成|改成|拆成|分成|划成|变为|[增提升降]\w?到|扩大到|扩充到|优化为")
@@ -48,7 +50,7 @@ _PER_ARTICLE = re.compile(r"两篇|各篇|分别|各自|不同|区别|异同|比
 QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,24})[”\"」』]")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 _WHEN = re.compile(r"哪一年|哪年|何年|何时|什么时候|啥时候|哪个时间|几几年|哪个朝代|什么朝代|哪朝|哪个年代|什么年代")
-_WHICH_MONTH = re.compile(r"几月|哪个月|哪月|什么月份|啥月份|几号|哪天|哪一天|什么日子")
+_WHICH_DAY = re.compile(r"几月|哪个月|哪月|什么月份|啥月份|几号|哪天|哪一天|什么日子")
 # words that only say a count is asked ("带动就业的人数", "网格数量"): the unit says what is counted
 _COUNT_WORDS = frozenset({"人数", "数量", "个数", "次数", "户数", "总数", "数目", "人次数"})
 _RATE_QUALIFIERS = re.compile(r"日均|每天|每日|每周|每月|每年|月均|年均|人均|平均|全年|一年|首次|首个")
@@ -115,7 +117,7 @@ class Question:
     localities: list[str] = field(default_factory=list)
     years: list[str] = field(default_factory=list)
     asks_when: bool = False  # "哪一年…": only a sentence with a year answers it
-    asks_month: bool = False  # "几月份出的": only a sentence with a month answers it
+    asks_day: bool = False  # "几月份出的", "哪天": only a sentence with a month or a day answers it
     figures: list[float] = field(default_factory=list)  # figures the question states (1.2万 → 12000)
     terms: list[str] = field(default_factory=list)
     quoted: list[str] = field(default_factory=list)  # “红色物业”: a named practice must appear as written
@@ -167,7 +169,7 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
     q.per_article = bool(_PER_ARTICLE.search(text))
     q.years = _YEAR.findall(text)
     q.asks_when = bool(_WHEN.search(text))
-    q.asks_month = bool(_WHICH_MONTH.search(text))
+    q.asks_day = bool(_WHICH_DAY.search(text))
     q.figures = [v for v in figure_values(text) if not any(v == float(y) for y in q.years)]
     aliases = place_aliases(known_places)
     found = _read_places(q, text, aliases, known_places)
@@ -541,7 +543,12 @@ def _may_be_place(word: str) -> bool:
 
 
 # a piece of a question that asks something of its own ("…营收多少？…拿几成回馈社区")
-_ASKS = re.compile(r"多少|几|哪|啥|什么|怎么|怎样|咋|如何|吗|呢|是否|有没有|有无|为何|为什么|[不没否]$|没有$")
+_ASKS = re.compile(r"多少|多久|几|哪|啥|什么|怎么|怎样|咋|如何|吗|呢|是否|有没有|有无|为何|为什么|[不没否]$|没有$")
+
+
+# a clause asking how or how often: "…一般咋配人，多久开一回会" (not "生意怎么样", which leads in;
+# nor "非洲鼓啥的", "etc.")
+_ASKS_HOW = re.compile(r"(?:咋|怎么|如何)(?!样)|多久|多长时间")
 
 
 def split_parts(text: str) -> list[str]:
@@ -568,10 +575,12 @@ def split_parts(text: str) -> list[str]:
 
 def _figure_clauses(piece: str) -> list[str]:
     """"社区合伙人有多少家，选进大党委的委员又有多少人" → its two figure questions: a piece with
-    several clauses each asking a figure is cut before each of them but the first. ("岑溪文体协会
-    覆盖了多少个 社区社会组织孵化了多少个": the same.)"""
+    several clauses each asking a figure, or asking nothing but how ("一般咋配人，多久开一回会"), is
+    cut before each of them but the first. ("岑溪文体协会覆盖了多少个 社区社会组织孵化了多少个": the same.)"""
     clauses = re.split(r"[，,]|\s+", piece.strip())  # typed on a phone, a space ends a clause
     asks = [bool(_ASKS_FIGURE.search(c)) for c in clauses]
+    if not any(asks):  # "怎么划的 一格多少户" is one question: how, shown with its figure
+        asks = [bool(_ASKS_HOW.search(c)) for c in clauses]
     if sum(asks) < 2:
         return [piece]
     out, current, asked = [], [], False
@@ -751,7 +760,7 @@ def _measure_terms(text: str, terms: list[str]) -> tuple[list[str], list[str]]:
 # What kind of figure a question asks for, by its cue: money, people, households, rates, areas …
 # A sentence whose figures carry none of these units answers another question.
 _UNIT_CUES = (
-    (re.compile(r"(?:多少钱|花了多少|投入多少|投了多少|掏了多少|资金|经费|补贴|补助|营收|收入|营业额|产值|金额|费用|收费|学费|缴费"
+    (re.compile(r"(?:多少钱|花了多少|投入多少|投了多少|掏了多少|投资|[挣赚]|资金|经费|补贴|补助|营收|收入|营业额|产值|金额|费用|收费|学费|缴费"
                 r"|[^经]费多少|多少[\u4e00-\u9fa5]{0,3}费|价格|价钱|工资|薪酬|租金|奖金|几块钱|多少元|多少万元)(?!率)"),
      ("元",)),  # (收费率, 缴费率: a rate)
     (re.compile(r"几成|比例|比重|百分|占比|比率|[^多]率|覆盖面"), ("%", "％", "成")),
@@ -780,6 +789,12 @@ RATES = {"日均": ("日均", "每天", "每日", "一天"), "每天": ("日均"
          **dict.fromkeys(("每平米", "一平米", "每平方米", "一平方米"),  # a price per area: "物业费一平米收多少钱"
                          ("每平米", "一平米", "每平方米", "一平方米", "/平米", "/平方米"))}
 
+
+
+def holds_measure(term: str, text: str) -> bool:
+    """Whether `text` holds a measure term of a figure question; a rate in any of its wordings
+    ("每天服务多少人" is answered by "日均服务群众800多人次")."""
+    return any(w in text for w in RATES.get(term, (term,)))
 
 # Measure words that count the same things, which users and reports choose between: "多少条问题"
 # is answered by "问题7900余件", "几位老人" by "12名".

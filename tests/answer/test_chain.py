@@ -296,6 +296,16 @@ def test_a_before_word_outside_the_asking_clause_does_not_ask_for_the_figure_bef
     ("莱阳的信托制物业是咋运作的？", ["信托账户", "五方监察人"]),
     # "…创新建立“双向画像+双向画像”机制。" opens the paragraph; how it matches comes next
     ("吉州区双向画像怎么让党员人岗相适", ["五个维度"]),
+    # a day is asked: "每月第一个星期五" states one, though it holds no month or date
+    ("岑溪的党员活动日放在每个月哪一天", ["第一个星期五"]),
+    # 多大 of an investment asks money (11.5亿), not an area
+    ("龙文区乡贤招商引进的项目，总投资规模有多大？", ["11.5亿"]),
+    # a legal person is named by the office that takes it
+    ("金丰社区办的那家社区公司，法人是谁？", ["社区党委书记"]),
+    # "每天" is said "日均" in the report
+    ("汕头金丰社区食堂每天服务多少人", ["800多人次"]),
+    # two asks whose whole finds no close sentence: each part is weighed on what it retrieves itself
+    ("岑溪的两篇报道里，治理剧编了几部？小区党支部建了多少个？", ["36部", "107个"]),
 ])
 def test_the_answer_holds_what_each_side_or_step_says(answerer, question, held):
     r = answerer.ask(question)
@@ -307,3 +317,9 @@ def test_a_practice_the_reports_quote_is_named_by_each_place_listed(answerer):
     # name it are not listed
     r = answerer.ask("还有哪些地方也在推红色物业，除了辽阳")
     assert {c.place for c in r.citations} == {"岑溪市"}, r.answer
+
+
+def test_a_sentence_two_parts_share_is_said_once(answerer):
+    r = answerer.ask("吉州区2025年一共走访了多少次群众？入户收集了多少件问题？")
+    assert "14万余次" in r.answer and "7900余件" in r.answer
+    assert r.answer.count("累计走访群众14万余次") == 1, r.answer

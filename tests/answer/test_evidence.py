@@ -152,6 +152,14 @@ def test_a_bare_number_does_not_lead_an_answer(places):
     assert _lead(q, best) == ""
 
 
+def test_a_year_does_not_lead_a_figure_answer(places):
+    from rag.answer.compose import figure_for
+
+    q = analyse("芝罘幸福工坊反哺给社区的有多少万", places)
+    assert figure_for(q, "2025年以来，烟台市出台《工作指引》，以市场化运作反哺社区。") == ""
+    assert figure_for(q, "2025年社区公司实现营业收入6.4万元") == "6.4万元"
+
+
 _POINTS = ("制定《金丰社区积分制管理工作制度》，将志愿服务等8类社区事务量化赋分，动员“社区合伙人”提供兑换物品和服务，"
            "开办“党群积分超市”，开发“掌上金丰”小程序，推行“服务换积分、积分兑礼物（服务）”模式")
 _CANTEEN = ("成立金邻社区服务有限公司，由社区党委书记担任法人，通过“公益+低偿+市场”的模式，引进专业餐饮企业运营社区食堂，"

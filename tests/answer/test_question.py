@@ -125,6 +125,7 @@ def test_a_zone_of_a_city_the_corpus_lacks_is_an_unknown_place(places):
 def test_counted_in_measure_words_users_use(places):
     assert analyse("汾阳加装了多少部电梯？", places).units == ["部"]
     assert analyse("牛娘戏是哪个朝代兴起的？", places).asks_when
+    assert analyse("党员活动日定在每个月的哪天？", places).asks_day
 
 
 def test_the_kind_of_figure_is_the_one_by_the_asking_word(places):
@@ -136,13 +137,18 @@ def test_the_kind_of_figure_is_the_one_by_the_asking_word(places):
 
 def test_a_fee_is_asked_in_money_and_a_count_with_ge_is_no_percentage(places):
     assert analyse("公益托管班每月收多少管理费？", places).units == ["元"]
+    # 多大 alone asks an area; an investment's size, or what someone earns, is money
+    assert analyse("龙文引进的那几个项目总投资有多大？", places).units == ["元"]
+    assert analyse("学员开店以后一个月能挣多少？", places).units == ["元"]
     units = analyse("辽阳有多少个社区评上了五星？", places).units
     assert "个" in units and "%" not in units and "人次" not in units
 
 
 def test_a_persons_name_and_a_figure_after_a_change(places):
     assert analyse("岑溪文旅行业党委的书记叫啥名字", places).asks_person
+    assert analyse("那个协会的会长是谁？", places).asks_person
     assert not analyse("社区企业的法人是谁来当的？", places).asks_person  # answered by a role
+    assert not analyse("金丰那家社区公司的法人是谁？", places).asks_person  # "由社区党委书记担任法人"
     assert not analyse("岑溪的智慧党建平台叫什么名字？", places).asks_person
     assert analyse("城区的社区后来调整成了几个？", places).after_change
     assert not analyse("城区原来有几个社区？", places).after_change
@@ -256,6 +262,12 @@ def test_two_figures_asked_in_one_sentence_are_two_parts():
     assert split_parts("岑溪治理剧编了几部 小区党支部建了多少") == ["岑溪治理剧编了几部", "小区党支部建了多少"]
 
 
+def test_two_asks_of_other_kinds_in_one_sentence_are_two_parts():
+    assert split_parts("罗定的大党委一般怎么配委员，多久开一次会") == ["罗定的大党委一般怎么配委员", "多久开一次会"]
+    # one ask, whatever the clauses before it say
+    assert split_parts("我在写材料，想了解下，汾阳是咋把党组织建到小区的") == ["我在写材料，想了解下，汾阳是咋把党组织建到小区的"]
+
+
 def test_an_adjective_jieba_cuts_off_a_name_is_kept_with_it(real_index, places):
     def in_corpus(word):
         return real_index.bm25.doc_freq(word) > 0
@@ -332,3 +344,14 @@ def test_a_word_that_only_says_a_count_is_asked_is_not_what_is_counted(places):
 
 def test_which_side_has_a_bit_more_asks_for_figures(places):
     assert analyse("辽阳和殷都选进党组织的兼职委员，哪边多一点？", places).numeric
+
+
+def test_a_rate_is_found_in_any_of_its_wordings():
+    from rag.answer.question import holds_measure
+    assert holds_measure("每天", "日均服务群众800多人次") and holds_measure("乡贤", "汇聚乡贤4309名")
+    assert not holds_measure("每天", "累计服务群众800多人次")
+
+
+
+def test_how_asked_with_a_figure_is_one_question():
+    assert split_parts("汾阳网格怎么划的，一格多少户") == ["汾阳网格怎么划的，一格多少户"]
