@@ -14,7 +14,7 @@ FUNCTION_WORDS = frozenset(
     "的 了 在 是 和 与 及 等 为 对 将 把 从 以 也 都 而 并 其 之 这 那 有 被 让 给 向 于 或 通过 进行 开展 "
     "实现 推动 推进 持续 不断 积极 有效 全面 一个 一批 一系列 其中 此外 同时 以及 以上 如下 包括 主要 方面 "
     "工作 相关 具体 文档 资料 报道 根据 显示 提到 指出 介绍 他们 她们 它们 我们 这些 那些 之类 "
-    "呢 吗 吧 啊 呀 哪 么 那 还 又 再 就 才 很 最 各 每 该 谁 关于 跟 起来 下去 出来 进来 上来".split())
+    "呢 吗 吧 啊 呀 哪 么 那 还 又 再 就 才 很 最 各 每 该 谁 咋 啥 关于 跟 起来 下去 出来 进来 上来".split())
 # What users type around a question: colloquial verbs and particles (啥, 咋, 弄, 整, 俺们),
 # hedges (差不多, 大概), emphasis (到底, 专门), pointing (这种, 那套) and the frame of a question
 # (哪些地方, 多少, 情况, 哪边, 时候). None of it decides which paragraph answers.

@@ -39,3 +39,11 @@ def test_arabic_numbers(text, expected):
 def test_figure_values(text, values):
     """A figure's value whatever the words around it: 多/来 between the digits and 万 is "about"."""
     assert figure_values(text) == values
+
+
+def test_asking_words_do_not_join_a_verb_into_a_term():
+    from rag.text import key_terms
+
+    # jieba leaves 咋 and 管 apart; joining runs of single characters must not make "咋管" a term
+    assert key_terms("钱是咋管的、又是咋监督的") == ["监督"]
+    assert key_terms("咋选物业公司") == ["物业公司"]
