@@ -556,7 +556,7 @@ def split_parts(text: str) -> list[str]:
     piece that asks nothing ("岑溪那两篇都算上：") joins the next; a short tag ("一样不") whose
     words the caller finds empty is joined by the caller."""
     pieces = [p.strip(" ，,：:") for p in re.split(r"[？?；;。！!]+", text)]
-    pieces = [c for p in pieces if p for c in _figure_clauses(p)]
+    pieces = [c for p in pieces if p for c in _asking_clauses(p)]
     parts: list[str] = []
     carry = ""
     for piece in pieces:
@@ -573,7 +573,7 @@ def split_parts(text: str) -> list[str]:
     return parts
 
 
-def _figure_clauses(piece: str) -> list[str]:
+def _asking_clauses(piece: str) -> list[str]:
     """"社区合伙人有多少家，选进大党委的委员又有多少人" → its two figure questions: a piece with
     several clauses each asking a figure, or asking nothing but how ("一般咋配人，多久开一回会"), is
     cut before each of them but the first. ("岑溪文体协会覆盖了多少个 社区社会组织孵化了多少个": the same.)"""
