@@ -30,7 +30,7 @@ from .golden import GoldenItem, evidence_paragraphs, load_golden
 from .metrics import (HEADLINE, HIGHER_IS_BETTER, LABELS, METRIC_KEYS, METRICS, RETRIEVAL_K, STAGES,  # noqa: F401
                       ndcg_at_k, place_key, recall_at_k, reciprocal_rank)
 from .places import split_units
-from .answer.question import place_aliases
+from .answer.question import READ_AS_LINE, place_aliases
 from .schema import AnswerResult, Citation, Place, strip_suffix
 from .answer.verify import Source, check
 from .text import citations_in, normalise, split_sentences, strip_citations
@@ -119,9 +119,10 @@ def places_named(answer: str, vocab: Iterable[str], chains: Iterable[Place] = ()
 
     "莱阳市（山东省烟台市莱阳市）" names 莱阳市, not 烟台市 too: a parent that only appears
     inside the administrative chain of a named place is not counted (unless it is in `keep`,
-    the places the question expects).
+    the places the question expects). Nor is a place named only to say how a name was read
+    ("“芝浮”按芝罘区理解：" before the places of "除了芝浮区还有哪里…").
     """
-    text = normalise(strip_citations(answer))
+    text = normalise(strip_citations(READ_AS_LINE.sub("", answer)))
     keep_keys = {place_key(k) for k in keep}
     for p in sorted({(p.province, p.city, p.county) for p in chains}, key=lambda t: -len("".join(t))):
         province, city, county = p

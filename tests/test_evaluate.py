@@ -220,6 +220,14 @@ def test_places_named_by_full_or_short_name_not_by_parent_chain():
     assert places_named("烟台市出台了工作指引", vocab, chains) == {"烟台"}  # named on its own: counts
     # the question expects 烟台市: then a chain naming it counts for it
     assert places_named("山东省烟台市芝罘区……", vocab, chains, keep=["烟台市"]) == {"烟台", "芝罘"}
+
+
+def test_a_place_named_only_to_say_how_a_name_was_read_is_not_listed():
+    vocab = ["莱阳市", "芝罘区", "罗定市"]
+    answer = "“芝浮”按芝罘区理解：\n文档中有相关做法的地方：\n- 罗定市（广东省云浮市罗定市）：“公益+低偿”实现可持续运营[1]。"
+    assert places_named(answer, vocab) == {"罗定"}
+    assert places_named("“胶东”按文档中的莱阳市、芝罘区理解：\n- 莱阳市：……[1]", vocab) == {"莱阳"}
+    assert places_named("芝罘区的做法按文件理解：……[1]", vocab) == {"芝罘"}  # not a reading line
     assert place_key("莱阳市") == place_key("莱阳") == "莱阳"
     assert place_key("广西壮族自治区") == "广西"
 

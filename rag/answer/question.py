@@ -20,6 +20,9 @@ _WANTS_PLACES = re.compile(
     r"哪些地方|哪些城市(?!名片|称号|品牌)|哪些\w{1,6}的(?:地方|城市|地区)|哪些地区|哪些县|哪些区|哪些市|哪里|哪儿|哪个地方"
     r"|哪个城市|哪个县|哪个区|哪个市|哪地|什么地方|啥地方|哪几个地方|哪几个城市|哪几个区|哪几个县|哪几个市|哪几个地区"
     r"|别的地方|其他地方|其它地方|别处|还有哪|都有谁|有谁|哪家|谁家|哪座城市"
+    r"|(?:哪|哪些|哪几个|哪个|啥|什么|别的|其他)地儿"  # 地儿: the spoken 地方
+    r"|哪个地区|哪几座城市|哪些省"
+    r"|(?:列出|列一下|列举|罗列|盘点)[^。？?！!]*(?:地方|城市|地区|地儿)"  # "请列出…的地区"
     r"|有没有(?:什么|哪个|哪些|别的|其他)?(?:地方|城市|地区)"
     r"|(?:地方|城市|地区)(?:都|还|一共|总共)?(?:有|是)哪(?:些|几个|几处|几家)(?=[？?。，,！!呢啊]|$)")  # "这样的地方都有哪几个"
 # "哪边带动就业的人多": a comparison of figures; what is compared is between the two
@@ -93,6 +96,11 @@ class PlaceReading:
     how: str  # "exact" | "sound" (a homophone or near-homophone) | "region"
 
 
+# The line an answer opens with to say how a name was read: it names a place without saying the
+# place has what was asked ("除了芝浮区…" names 芝罘区 there to exclude it).
+READ_AS_LINE = re.compile(r"^“[^”\n]+”按[^\n]*理解：?$", re.M)
+
+
 @dataclass
 class Question:
     text: str
@@ -139,7 +147,8 @@ class Question:
         return len(self.places) >= 2 or self.per_article
 
     def read_as(self) -> list[str]:
-        """What to tell the user about names read other than as written: "“莱杨”按莱阳市理解"."""
+        """What to tell the user about names read other than as written: "“莱杨”按莱阳市理解"
+        (a line of its own before an extractive answer, `READ_AS_LINE`)."""
         out = []
         for r in self.readings:
             if r.how == "sound":

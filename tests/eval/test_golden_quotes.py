@@ -20,7 +20,7 @@ SETS = [GOLDEN_PATH, REPO_ROOT / "eval" / "heldout.jsonl", REPO_ROOT / "eval" / 
         REPO_ROOT / "eval" / "paraphrase5.jsonl", REPO_ROOT / "eval" / "paraphrase_blind.jsonl",
         REPO_ROOT / "eval" / "paraphrase6.jsonl", REPO_ROOT / "eval" / "paraphrase7.jsonl",
         REPO_ROOT / "eval" / "paraphrase8.jsonl", REPO_ROOT / "eval" / "paraphrase9.jsonl",
-        REPO_ROOT / "eval" / "paraphrase10.jsonl"]
+        REPO_ROOT / "eval" / "paraphrase10.jsonl", REPO_ROOT / "eval" / "paraphrase11.jsonl"]
 all_sets = pytest.mark.parametrize("path", SETS, ids=lambda p: p.name)
 CORPUS_DIR = REPO_ROOT / "data" / "cases"
 
