@@ -21,7 +21,7 @@ _WANTS_PLACES = re.compile(
     r"|哪个城市|哪个县|哪个区|哪个市|哪地|什么地方|啥地方|哪几个地方|哪几个城市|哪几个区|哪几个县|哪几个市|哪几个地区"
     r"|别的地方|其他地方|其它地方|别处|还有哪|都有谁|有谁|哪家|谁家|哪座城市"
     r"|(?:哪|哪些|哪几个|哪个|啥|什么|别的|其他)地儿"  # 地儿: the spoken 地方
-    r"|哪个地区|哪几座城市|哪些省"
+    r"|哪个地区|哪几座城市|哪(?:个|些|几个)?(?:省|县区|区县|县市|市县|地市)|有几个(?:地方|城市|地区)|各地"
     r"|(?:列出|列一下|列举|罗列|盘点)[^。？?！!]*(?:地方|城市|地区|地儿)"  # "请列出…的地区"
     r"|有没有(?:什么|哪个|哪些|别的|其他)?(?:地方|城市|地区)"
     r"|(?:地方|城市|地区)(?:都|还|一共|总共)?(?:有|是)哪(?:些|几个|几处|几家)(?=[？?。，,！!呢啊]|$)")  # "这样的地方都有哪几个"
@@ -168,7 +168,7 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
     text = arabic_numbers(normalise(text))
     text = re.sub(r"(多少|(?<!哪)几)个人(?![员才])", r"\1人", text)  # "选了多少个人": jieba reads 个人 (individual)
     q = Question(text=text)
-    q.wants_places = bool(_WANTS_PLACES.search(text))
+    q.wants_places = any(not _starts_a_word(m) for m in _WANTS_PLACES.finditer(text))
     q.numeric = bool(_FIGURE.search(text))
     q.how = bool(_HOW.search(text)) and not q.numeric
     q.asks_name = bool(_NAME.search(text))
@@ -229,6 +229,8 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
         q.places = [p for p in q.places if p not in models]
     place_words = list(aliases) + [r.written for r in q.readings] + q.unknown_places
     unplaced = _without(text, [r.written for r in q.readings] + q.unknown_places)
+    # the words that ask for places are no content, nor part of a word ("有哪些区搞了" is no 区搞)
+    unplaced = _WANTS_PLACES.sub(lambda m: "，" if _asks_places_alone(m) else m.group(), unplaced)
     terms = key_terms(unplaced, place_words)
     if in_corpus:
         terms = list(dict.fromkeys(_with_prefix(_known_part(t, in_corpus), unplaced, in_corpus) for t in terms))
@@ -249,6 +251,18 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
     q.alternatives, q.examples = _alternatives(text)
     q.kind = kind_of(q)
     return q
+
+
+def _starts_a_word(m: re.Match) -> bool:
+    """Whether a match of `_WANTS_PLACES` runs on into a longer word: "啥地方戏" asks for a 地方戏."""
+    words, after = m.group(), m.string[m.end():m.end() + 2]
+    return any(in_dictionary(words[-2:] + after[:n]) for n in (1, 2) if len(after) >= n)
+
+
+def _asks_places_alone(m: re.Match) -> bool:
+    """A match of `_WANTS_PLACES` made only of asking words ("哪几个地方", "哪个省"), not
+    "哪些广东省的地方" or "列出…的地区", which hold what is asked about."""
+    return len(m.group()) <= 7 and "的" not in m.group() and not _starts_a_word(m)
 
 
 def _without(text: str, names: list[str]) -> str:

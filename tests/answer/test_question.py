@@ -51,6 +51,10 @@ def test_emphasis_and_pointing_are_no_content(places):
     # …nor the spoken 事儿 ("参与社区里的事儿": no report writes it, so it only lowered every coverage)
     q = analyse("哪些地方用攒积分的办法调动居民参与社区里的事儿？", places)
     assert "事儿" not in q.terms and "积分" in q.terms
+    # …nor the words that ask for places, nor a word made of them and the next ("有哪些区搞了" → 区搞)
+    assert analyse("有哪些区搞了大党委", places).terms == ["党委"]
+    assert analyse("哪个省有信托制物业？", places).terms == ["信托", "物业"]
+    assert "地方戏" in analyse("广西岑西那边拿啥地方戏来编禁毒、普法的小戏？", places).terms
 
 
 @pytest.mark.parametrize("question, wants", [
@@ -62,6 +66,10 @@ def test_emphasis_and_pointing_are_no_content(places):
     ("请老干部出来调解邻里矛盾的，是哪几个地儿？", True),
     ("还有啥地儿在搞积分超市？", True),
     ("请列出新建、扩建或改造提升社区党群服务中心的地区。", True),
+    ("哪个省有信托制物业？", True),
+    ("有几个地方搞了积分超市？分别是哪？", True),
+    ("我在比较北方几个地方的阵地建设，辽阳和殷都各建了多少个？", False),  # a comparison of two
+    ("广西岑西那边拿啥地方戏来编禁毒、普法的小戏？", False),  # a 地方戏, not a place
 ])
 def test_wants_places(places, question, wants):
     assert analyse(question, places).wants_places is wants
