@@ -30,8 +30,9 @@ from .golden import GoldenItem, evidence_paragraphs, load_golden
 from .metrics import (HEADLINE, HIGHER_IS_BETTER, LABELS, METRIC_KEYS, METRICS, RETRIEVAL_K, STAGES,  # noqa: F401
                       ndcg_at_k, place_key, recall_at_k, reciprocal_rank)
 from .places import split_units
-from .answer.question import READ_AS_LINE, place_aliases
-from .schema import AnswerResult, Citation, Place, strip_suffix
+from .answer.asked_places import place_aliases
+from .answer.question import READ_AS_LINE
+from .schema import AnswerResult, Citation, Place
 from .answer.verify import Source, check
 from .text import citations_in, normalise, split_sentences, strip_citations
 

@@ -226,3 +226,13 @@ def figure_values(text: str) -> list[float]:
 
 def numbers_in(text: str) -> list[str]:
     return list(dict.fromkeys(NUMBER.findall(normalise(text))))
+
+
+def word_at(text: str, i: int) -> tuple[int, str, str]:
+    """The jieba word of `text` that holds character `i`: (its start, the word, its tag)."""
+    at = 0
+    for word, flag in pos_tags(text):
+        if at <= i < at + len(word):
+            return at, word, flag
+        at += len(word)
+    return i, "", ""

@@ -29,10 +29,11 @@ from ..schema import AnswerResult, Citation, SentenceCheck, strip_suffix
 from ..store import _embed_documents, _embed_query
 from ..text import citations_in
 from ..validate import clean_question
+from .asked_places import place_aliases
 from .compose import compose, place_line
 from .context import build_context, context_numbers
 from .evidence import Evidence, EvidenceModel, EvidenceScorer, default_model, phrase_in, quoted_names
-from .question import Question, analyse, depends_on_previous, kind_of, names_written_plain, place_aliases, split_parts
+from .question import Question, analyse, depends_on_previous, kind_of, names_written_plain, split_parts
 from .verify import Source, verify_answer
 from ..runnable import RunnableAnswerer
 

@@ -26,7 +26,8 @@ from langchain_core.documents import Document
 
 from ..sentences import scored_sentences
 from ..text import FIGURE, arabic_numbers, figure_values, in_dictionary, key_terms, normalise, number_value, pos_tags
-from .question import OFFICES, QUOTED, Question, holds_measure, names_other_locality
+from .asked_places import names_other_locality
+from .question import OFFICES, QUOTED, Question, holds_measure
 
 MODEL_FILE = Path(__file__).with_name("evidence_model.json")
 IN_HALF_THE_PARAGRAPHS = 1 + math.log(2)  # the rarity (rag.lexical: 1 + ln(rows / df)) of a word in half the rows

@@ -6,7 +6,7 @@ import pytest
 
 from casedata import CASES
 from rag.parse import parse_text
-from rag.answer.question import place_aliases
+from rag.answer.asked_places import place_aliases
 from rag.answer.verify import Source, check, split_sentences, verify_answer
 
 @pytest.fixture(scope="module")
