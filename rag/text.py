@@ -39,6 +39,8 @@ INDEX_STOPWORDS = frozenset(
     "地方 城市 地区 哪 有没有 做法 采取 通过 进行 开展".split())
 
 _CITE = re.compile(r"\[(\d{1,3})\]")
+# A year written out: "2025年" (it dates, it counts nothing).
+YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 

@@ -25,7 +25,8 @@ import numpy as np
 from langchain_core.documents import Document
 
 from ..sentences import scored_sentences
-from ..text import FIGURE, arabic_numbers, figure_values, in_dictionary, key_terms, normalise, number_value, pos_tags
+from ..text import (FIGURE, YEAR, arabic_numbers, figure_values, in_dictionary, key_terms, normalise, number_value,
+                    pos_tags)
 from .asked_places import names_other_locality
 from .question import OFFICES, QUOTED, Question, holds_measure
 
@@ -36,7 +37,6 @@ _COMPARES = re.compile(r"相比|比较|对比|比起|比一比|区别|差别|不
 _TIME = re.compile(r"\d{4}\s*年|[夏商周秦汉晋隋唐宋元明清]朝|[秦汉隋唐宋元明清]代|\d+\s*世纪|\d+\s*年代")
 # what answers "几月份", "几号", "哪天": a month, a day of the month or of the week ("每月第一个星期五")
 _A_DAY = re.compile(r"\d{1,2}\s*[月日号]|星期[一二三四五六日天]|礼拜[一二三四五六日天]|周[一二三四五六日末]")
-_A_YEAR = re.compile(r"(?:19|20)\d{2}\s*年")  # dates a sentence, counts nothing ("2025年以来")
 _QUALIFIER_BEFORE = re.compile(r"之前|以前|此前|原来|原先|起初|最初")
 # what a figure a change arrives at follows: "调整为19个", "提升至93%", "从3万多人变为1万人"
 CHANGED_TO = re.compile(r"(?:为|到|至|成)\s*$")
@@ -174,7 +174,7 @@ class Evidence:
     def numbered_in(self, docs: list[Document]) -> Evidence:
         """The same evidence, its candidates cited by their paragraphs' places in `docs`."""
         at = {d.id: n for n, d in enumerate(docs, start=1)}
-        for c in self.candidates + [c for c in self.places if c not in self.candidates]:
+        for c in self.candidates:  # (its places are some of its candidates)
             c.n = at[c.doc.id]
         return self
 
@@ -525,7 +525,7 @@ def _articles_naming(pool: list[tuple[int, Document]], quoted: list[str], every:
 def _figure_features(q: Question, sentence: str) -> dict[str, float]:
     if not q.numeric and not q.figures:
         return {"figure_missing": 0.0, "figure_matches": 0.0, "measure_found": 0.0, "unit_found": 0.0}
-    has_figure = bool(_HAS_FIGURE.search(_A_YEAR.sub("", normalise(sentence))))
+    has_figure = bool(_HAS_FIGURE.search(YEAR.sub("", normalise(sentence))))  # "2025年以来" counts nothing
     text = arabic_numbers(normalise(sentence))
     values = figure_values(text)
     matches = any(abs(v - f) <= 0.1 * max(abs(f), 1.0) for f in q.figures for v in values)

@@ -10,8 +10,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..text import (FUNCTION_WORDS, QUESTION_WORDS, arabic_numbers, figure_values, in_dictionary, key_terms, normalise,
-                    number_value, pos_tags, word_at)
+from ..text import (FUNCTION_WORDS, QUESTION_WORDS, YEAR, arabic_numbers, figure_values, in_dictionary, key_terms,
+                    normalise, number_value, pos_tags, word_at)
 from .asked_places import PlaceReading, is_place_word, localities, read_places, without_places
 
 _WANTS_PLACES = re.compile(
@@ -49,7 +49,6 @@ _AFTER_CHANGE = re.compile(r"后来|之后|以后|调成|调整[成为到后]|�
 _PER_ARTICLE = re.compile(r"两篇|各篇|分别|各自|不同|区别|异同|比较|对比|有啥不一样|有什么不一样|差别|差异")
 # A name in quotes, as users and reports write one: “红色物业”, "五星", 「…」
 QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,24})[”\"」』]")
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 _WHEN = re.compile(r"哪一年|哪年|何年|何时|什么时候|啥时候|哪个时间|几几年|哪个朝代|什么朝代|哪朝|哪个年代|什么年代")
 _WHICH_DAY = re.compile(r"几月|哪个月|哪月|什么月份|啥月份|几号|哪天|哪一天|什么日子")
 # words that only say a count is asked ("带动就业的人数", "网格数量"): the unit says what is counted
@@ -144,7 +143,7 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
     q.asks_person = bool(_PERSON_NAME.search(text))
     q.members = _members_asked(text)
     q.per_article = bool(_PER_ARTICLE.search(text))
-    q.years = _YEAR.findall(text)
+    q.years = YEAR.findall(text)
     q.asks_when = bool(_WHEN.search(text))
     q.asks_day = bool(_WHICH_DAY.search(text))
     q.figures = [v for v in figure_values(text) if not any(v == float(y) for y in q.years)]
