@@ -77,6 +77,7 @@ def to_markdown(results: list[AnswerResult]) -> str:
             parts.append(f"> 未能回答：{r.answer}\n")
         else:
             parts.append(r.answer.strip() + "\n")
+        parts += [f"> 注：{note}\n" for note in r.notes]  # how the answer was reached, e.g. by meaning
         unsupported = [s for s in r.sentences if not s.supported]
         if unsupported:
             parts.append("\n> 引用核查删除的句子：" + "；".join(s.original for s in unsupported) + "\n")
@@ -191,6 +192,9 @@ def to_docx(results: list[AnswerResult], path: Path) -> None:
                     _add_with_markers(document.add_paragraph(style="List Bullet"), line[2:])
                 elif line:
                     _add_with_markers(document.add_paragraph(), line)
+        for text in r.notes:
+            run = document.add_paragraph().add_run(f"注：{text}")
+            _font(run, FONT_SMALL, 10)
         if r.citations:
             document.add_heading("参考资料", level=2)
             for c in r.citations:

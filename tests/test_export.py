@@ -39,3 +39,13 @@ def test_json_and_conversation(result, tmp_path):
 def test_unknown_format(result, tmp_path):
     with pytest.raises(InputError):
         export(result, tmp_path / "a.pdf")
+
+
+def test_notes_on_how_an_answer_was_reached_are_exported(real_index, tmp_path):
+    r = Answerer(real_index, ChainConfig()).ask("哪些地方给外卖小哥弄了歇脚的地方？")
+    assert any("按意思相近" in n for n in r.notes)
+    text = export(r, tmp_path / "a.md").read_text(encoding="utf-8")
+    document = docx.Document(str(export(r, tmp_path / "a.docx")))
+    word = "\n".join(p.text for p in document.paragraphs)
+    for note in r.notes:
+        assert f"> 注：{note}" in text and f"注：{note}" in word

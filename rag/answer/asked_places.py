@@ -273,8 +273,9 @@ def _loose(syllables: list[str]) -> tuple[str, ...]:
 def _sounds_like(text: str, aliases: dict[str, str]) -> list[tuple[int, int, str]]:
     """Spans of `text` that sound like a place name but are written otherwise (莱杨, 芝浮区).
     A span that is itself a dictionary word (疗养 sounds like 辽阳) counts only when an
-    administrative suffix follows it."""
+    administrative suffix follows it, or in the place of an exclusion ("除了山头，还有哪儿…")."""
     pinyin = _pinyin()
+    excluding = {m.end() for m in _EXCLUDE.finditer(text)}
     names: dict[int, dict[tuple[str, ...], str]] = {}
     names_of_size: dict[int, list[str]] = {}
     for alias in aliases:
@@ -298,7 +299,7 @@ def _sounds_like(text: str, aliases: dict[str, str]) -> list[tuple[int, int, str
             shared = sum(a == b for a, b in zip(span, alias))
             if shared == 0 and not suffix:  # two new characters: a different word that sounds alike
                 continue
-            if in_dictionary(span) and not suffix:
+            if in_dictionary(span) and not suffix and start not in excluding:
                 continue
             out.append((start, start + size, alias))
     return out

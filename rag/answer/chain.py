@@ -163,6 +163,8 @@ class Answerer(RunnableAnswerer):
                 else:
                     answer, refused = self._refusal(q, query, evidence), True
         timings["generate"] = _ms(t)
+        if not refused and (in_meaning := q.matched_in_meaning()):
+            notes.append(in_meaning)
 
         sources = {n: self._source(d) for n, d in enumerate(docs, start=1)}
         sentences = []

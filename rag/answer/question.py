@@ -95,6 +95,9 @@ class Question:
     asks_day: bool = False  # "几月份出的", "哪天": only a sentence with a month or a day answers it
     figures: list[float] = field(default_factory=list)  # figures the question states (1.2万 → 12000)
     terms: list[str] = field(default_factory=list)
+    # words of the user's that no document uses (电梯, 外卖, 小哥, 看看; jieba's dictionary knows
+    # them, so they are no misreading of colloquial text): what answers them answers in meaning only
+    unused_words: list[str] = field(default_factory=list)
     quoted: list[str] = field(default_factory=list)  # “红色物业”: a named practice must appear as written
     quotes_either: bool = False  # “15分钟服务圈”“15分钟生活圈”, “A”或“B”: any one of the quoted names will do
     # "还有哪搞幸福工坊": a name the reports quote, written plain; a report must name it, as a quoted one
@@ -112,6 +115,18 @@ class Question:
     @property
     def comparison(self) -> bool:
         return len(self.places) >= 2 or self.per_article
+
+    def matched_in_meaning(self) -> str:
+        """For a list: a note that the places were found by meaning where the user's own words
+        are no document's words ("哪些地方给老小区加装了电梯" — no report says 电梯)."""
+        if not self.wants_places or not self.unused_words:
+            return ""
+        things = {w for w, flag in pos_tags(self.text) if flag.startswith(_THING_TAGS)}
+        named = [w for w in self.unused_words if w in things]  # 电梯, 无人机, not 看看 or 最近
+        if not named:
+            return ""
+        said = "”“".join(dict.fromkeys(_phrase_around(self.text, w, self.unused_words) for w in named))
+        return f"文档中没有“{said}”的说法，列出的地方是按意思相近的内容找到的，请对照原文核实"
 
     def read_as(self) -> list[str]:
         """What to tell the user about names read other than as written: "“莱杨”按莱阳市理解"
@@ -163,6 +178,8 @@ def analyse(text: str, known_places: list[str], in_corpus: Callable[[str], bool]
     if in_corpus and not q.wants_places:  # "除了汕头金丰社区，还有哪些地方…": 金丰 is no filter
         q.localities = localities(text, q, in_corpus)
     q.verbs = [w for w, flag in pos_tags(text) if flag == "v" and w in q.terms]
+    if in_corpus:
+        q.unused_words = [t for t in q.terms if in_dictionary(t) and not in_corpus(t)]
     if q.numeric:
         q.after_change = bool(_AFTER_CHANGE.search(text))
         counted = _as_count(text)
@@ -306,6 +323,27 @@ def _with_prefix(term: str, text: str, in_corpus: Callable[[str], bool]) -> str:
             and not (at > 1 and in_corpus(text[at - 2] + before + term))):
         return before + term
     return term
+
+
+# jieba's tags of things: nouns, verbal nouns (巡查), abbreviations, set phrases (无人机 is one)
+_THING_TAGS = ("n", "vn", "j", "l")
+
+
+def _phrase_around(text: str, word: str, words: list[str]) -> str:
+    """`word` with the `words` written right before and after it: 小哥 → 外卖小哥."""
+    at = text.find(word)
+    if at < 0:
+        return word
+    start, end = at, at + len(word)
+    grown = True
+    while grown:
+        grown = False
+        for t in words:
+            if start >= len(t) and text[start - len(t):start] == t:
+                start, grown = start - len(t), True
+            elif text[end:end + len(t)] == t:
+                end, grown = end + len(t), True
+    return text[start:end]
 
 
 _ADJECTIVE_TAGS = ("a", "ag", "b", "h")  # jieba: adjective, its morpheme, distinguishing word, prefix

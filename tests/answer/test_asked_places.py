@@ -97,3 +97,10 @@ def test_a_locality_suffix_inside_a_word_names_no_locality(real_index, places):
 
     q = analyse("汾阳现在按每一万城镇人口配几个社区工作者？", places, in_corpus)
     assert "万城" not in q.localities
+
+
+def test_a_word_that_sounds_like_a_place_is_the_place_when_it_is_excluded(places):
+    """山头 (a hilltop) is a word of its own, so it is no typo for 汕头 as such; after 除了 it is."""
+    q = analyse("除了山头，还有哪儿也拉商家单位来当社区“合伙”的", places)
+    assert q.excluded == ["汕头市"] and "“山头”按汕头市理解" in q.read_as()
+    assert not analyse("哪些地方把党支部建到了山头上？", places).readings

@@ -323,3 +323,10 @@ def test_a_sentence_two_parts_share_is_said_once(answerer):
     r = answerer.ask("吉州区2025年一共走访了多少次群众？入户收集了多少件问题？")
     assert "14万余次" in r.answer and "7900余件" in r.answer
     assert r.answer.count("累计走访群众14万余次") == 1, r.answer
+
+
+def test_a_list_found_by_meaning_says_so(answerer):
+    r = answerer.ask("哪些地方给外卖小哥弄了歇脚的地方？")  # the reports say 骑手, 新就业群体
+    note = next(n for n in r.notes if "按意思相近" in n)
+    assert "“外卖小哥”" in note and "汕头" in r.answer
+    assert not any("按意思相近" in n for n in answerer.ask("哪些地方用信托制物业？").notes)

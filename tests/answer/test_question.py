@@ -279,3 +279,17 @@ def test_a_rate_is_found_in_any_of_its_wordings():
 
 def test_how_asked_with_a_figure_is_one_question():
     assert split_parts("汾阳网格怎么划的，一格多少户") == ["汾阳网格怎么划的，一格多少户"]
+
+
+def test_a_list_in_words_no_report_uses_says_its_places_were_found_by_meaning(places, real_index):
+    in_corpus = lambda w: real_index.bm25.doc_freq(w) > 0  # noqa: E731
+    q = analyse("哪些地方用无人机来巡查网格？", places, in_corpus)
+    assert "无人机" in q.unused_words and "网格" not in q.unused_words
+    assert "“无人机”" in q.matched_in_meaning() and "按意思相近" in q.matched_in_meaning()
+    # the user's compound is named as written, not in jieba's pieces
+    assert "“外卖小哥”" in analyse("哪些地方给外卖小哥弄了歇脚的地方？", places, in_corpus).matched_in_meaning()
+    # the reports' own words, the user's framing (看看, 最近, 别人), or a question that is no list: no note
+    assert analyse("哪些地方用信托制物业？", places, in_corpus).matched_in_meaning() == ""
+    assert analyse("最近想看看材料里有哪些地方在搞红色物业？", places, in_corpus).matched_in_meaning() == ""
+    assert analyse("想学学别人，有哪几个地方组建了楼栋长队伍？", places, in_corpus).matched_in_meaning() == ""
+    assert analyse("汕头给外卖小哥提供了什么服务？", places, in_corpus).matched_in_meaning() == ""
