@@ -332,18 +332,8 @@ _THING_TAGS = ("n", "vn", "j", "l")
 def _phrase_around(text: str, word: str, words: list[str]) -> str:
     """`word` with the `words` written right before and after it: 小哥 → 外卖小哥."""
     at = text.find(word)
-    if at < 0:
-        return word
-    start, end = at, at + len(word)
-    grown = True
-    while grown:
-        grown = False
-        for t in words:
-            if start >= len(t) and text[start - len(t):start] == t:
-                start, grown = start - len(t), True
-            elif text[end:end + len(t)] == t:
-                end, grown = end + len(t), True
-    return text[start:end]
+    run = "(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + ")+"
+    return next((m.group() for m in re.finditer(run, text) if m.start() <= at < m.end()), word)
 
 
 _ADJECTIVE_TAGS = ("a", "ag", "b", "h")  # jieba: adjective, its morpheme, distinguishing word, prefix
